@@ -1,0 +1,83 @@
+"""The municipality: pays every euro, runs the indication desk, and reviews once a year.
+
+M5 Indications (RadarAdvies, 'Sociale teams werken'; Van Arum, 'Sociale wijkteams are
+here to stay'): without mandate a heavy case waits for a municipal indication, with a
+delay and a bias towards standard individual provisions; input steering caps visits
+per case and so under-treats. Escalation agreements shorten the wait.
+
+M9 Review (Van Arum; RadarAdvies): once a year the municipality compares spending with
+its budget. Input steering answers overspending with tighter visit caps and cuts in
+collective provisions; outcome steering reinvests what is saved into collective
+provisions.
+
+M10 The pre-2015 approach (RadarAdvies): with no team, residents go to the desk for
+an indication and then to a provider; lighter needs are turned away.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from model.neighbourhood import NeighbourhoodModel
+
+
+class Municipality(mesa.Agent):
+    """The municipality: budget, indication desk, visit caps and the yearly review."""
+
+    def __init__(self, model: NeighbourhoodModel) -> None:
+        super().__init__(model)
+        p = model.p
+        self.budget_year = p.budget_per_resident * p.n_residents  # EUR per year
+        self.base_collective_budget = 0.0 if p.pre_2015 else p.collective_budget_share * self.budget_year
+        self.collective_budget = self.base_collective_budget  # EUR for the current year
+        self.collective_spent = 0.0  # EUR spent on collective provisions this year
+        self.spent_year = 0.0  # EUR spent in total this year
+        self.extra_cut = 0.0  # visit-cap cut added by input-steering reviews
+        self.reinvested = 0.0  # EUR reinvested into collective provisions at the last review
+
+    # ---- M5 -----------------------------------------------------------------
+    @property
+    def visit_factor(self) -> float:
+        """M5: share of a case's hours that visit caps allow (1 under pure outcome steering)."""
+        p = self.model.p
+        if not p.m5_mandate_rules or p.pre_2015:
+            return 1.0
+        cut = p.visit_cap_cut * (1.0 - p.steering) + self.extra_cut
+        return max(0.1, 1.0 - cut)
+
+    @property
+    def indication_delay(self) -> int:
+        """M5: weeks an indication takes; escalation agreements halve it at full strength."""
+        p = self.model.p
+        return int(round(p.indication_delay_weeks * (1.0 - 0.5 * p.escalation_agreements)))
+
+    def collective_funds_left(self) -> float:
+        """EUR left in this year's collective budget."""
+        return self.collective_budget - self.collective_spent
+
+    def pay(self, team: float, maatwerk: float, collective: float) -> None:
+        """Book one week's spending (EUR)."""
+        self.spent_year += team + maatwerk + collective
+        self.collective_spent += collective
+
+    # ---- M9 -----------------------------------------------------------------
+    def review(self) -> None:
+        """M9: the yearly budget review, then a new budget year starts."""
+        p = self.model.p
+        balance = self.budget_year - self.spent_year  # > 0: money saved
+        if p.m9_municipal_review and not p.pre_2015:
+            input_weight, outcome_weight = 1.0 - p.steering, p.steering
+            if balance < 0:
+                self.extra_cut = min(0.5, self.extra_cut + p.input_cut_step * input_weight)
+                cut = input_weight * (-balance)
+                self.collective_budget = max(0.0, self.base_collective_budget - cut)
+                self.reinvested = 0.0
+            else:
+                self.extra_cut = max(0.0, self.extra_cut - p.input_cut_step)
+                self.reinvested = outcome_weight * balance
+                self.collective_budget = self.base_collective_budget + self.reinvested
+        self.spent_year = 0.0
+        self.collective_spent = 0.0

@@ -1,0 +1,620 @@
+"""The Model: a Dutch neighbourhood, its social neighbourhood team, providers and municipality.
+
+One step is one week. The weekly schedule (see ``docs/ODD.md``, process overview):
+
+1. problems arrive (M1) and network support is updated (M8);
+2. residents ask for help, and hidden need is signalled early (M2);
+3. indications that are ready are decided by the municipal desk (M5, M10);
+4. workers allocate their time and take cases from the queue (M3, M5, M6);
+5. providers admit waiting maatwerk clients (M6);
+6. severity changes under support, own strength and neighbours (M1, M3, M6, M7, M8);
+7. team cases close or escalate; providers step clients down (M3, M6);
+8. initiatives run, recruit, hand over to volunteers, fold and start (M4, M7);
+9. workers learn and adjust their courage (M4, M5); self-reliance is updated (M8);
+10. costs are booked; once a year the municipality reviews its budget (M9);
+11. after the burn-in, the week is recorded.
+
+With ``pre_2015`` the team is replaced by the municipal desk of the old approach (M10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from model.initiative import (
+    Initiative,
+    cell_map,
+    count_members,
+    graduate,
+    recruit,
+    start_initiatives,
+)
+from model.municipality import Municipality
+from model.params import Params, validate
+from model.provider import Provider
+from model.reporters import SERIES_FIELDS, Tally
+from model.resident import (
+    CARE_SUPPORT,
+    COLLECTIVE,
+    FOR_INDICATION,
+    FOR_PROVIDER,
+    FOR_TEAM,
+    MAATWERK,
+    MENTAL_HEALTH,
+    NONE,
+    REASK_WEEKS,
+    TEAM,
+    WAITING,
+    YOUTH,
+    Population,
+    Resident,
+)
+from model.worker import (
+    COLLECTIVE_ARRANGEMENT,
+    INDICATION,
+    LIGHT,
+    MAATWERK_NOW,
+    TEAM_HEAVY,
+    Worker,
+    case_hours,
+)
+
+# Severity at which a team case or a group participant needs more than the team can give.
+CRISIS = 0.85
+# FTE of one worker position (a team of 4 FTE has 5 workers).
+FTE_PER_WORKER = 0.8
+
+
+class NeighbourhoodModel(mesa.Model):
+    """A neighbourhood of residents, its social team, providers and the municipality.
+
+    Parameters
+    ----------
+    params:
+        Parameter overrides (a mapping or :class:`~model.params.Params`); everything
+        not given takes its registry default. Validated by the registry.
+    rng:
+        Seed (int) or ``numpy.random.Generator``; one seed gives identical runs.
+    collect:
+        Record the weekly series with a Mesa ``DataCollector`` (the summary is
+        always kept).
+    **overrides:
+        Further parameter overrides, e.g. ``NeighbourhoodModel(mandate=1.0, rng=3)``.
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | Params | None = None,
+        rng: int | np.random.Generator | None = None,
+        collect: bool = True,
+        **overrides: Any,
+    ) -> None:
+        base = params.overrides() if isinstance(params, Params) else dict(params or {})
+        p = validate({**base, **overrides})
+        super().__init__(rng=rng)
+        self.p = p
+        self.week = 0
+        self.pop = Population(p, self.rng)
+        self.residents = Resident.create_agents(self, p.n_residents, list(range(p.n_residents)))
+        places = int(round(p.provider_capacity_per_1000 * p.n_residents / 1000.0))
+        share = np.full(p.n_providers, places // p.n_providers)
+        share[: places % p.n_providers] += 1
+        self.providers = [Provider(self, i, int(share[i])) for i in range(p.n_providers)]
+        self.municipality = Municipality(self)
+        self.workers: list[Worker] = [] if p.pre_2015 else self._hire_workers()
+        self.initiatives: dict[int, Initiative] = {}
+        self.next_initiative_id = 0
+        self.outreach_per_1000 = 0.0  # outreach hours per 1,000 residents last week
+        self.now: dict[str, float] = {}
+        self.tally = Tally()
+        self._youth_any = np.zeros(p.n_residents, bool)
+        self._youth_maatwerk = np.zeros(p.n_residents, bool)
+        self._place_initial_clients()
+        self.collect = collect
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: (lambda m, k=k: m.now[k]) for k in SERIES_FIELDS}
+        )
+
+    # ---- set-up -------------------------------------------------------------
+    @property
+    def team_fte(self) -> float:
+        """Worker FTE of the team (0 in the pre-2015 approach)."""
+        p = self.p
+        return 0.0 if p.pre_2015 else p.fte_per_1000 * p.n_residents / 1000.0
+
+    @property
+    def mandate(self) -> float:
+        """M5: share of decisions the team takes itself (none without a team)."""
+        return 0.0 if self.p.pre_2015 else self.p.mandate
+
+    def _hire_workers(self) -> list[Worker]:
+        """M4/M6: workers with two crafts that few master both; some seconded by providers."""
+        p, rng = self.p, self.rng
+        n = max(1, int(round(self.team_fte / FTE_PER_WORKER)))
+        skill_ind = rng.beta(7.0, 3.0, n)
+        m = min(max(p.collective_skill_mean, 0.01), 0.99)
+        skill_col = np.clip(rng.beta(5.0 * m, 5.0 * (1 - m), n) - 0.3 * (skill_ind - 0.7), 0.0, 1.0)
+        n_seconded = int(round((1.0 - p.independence) * n))
+        seconded = np.zeros(n, bool)
+        seconded[rng.permutation(n)[:n_seconded]] = True
+        parents = rng.integers(0, p.n_providers, n)
+        return [
+            Worker(self, i, self.team_fte / n, float(skill_ind[i]), float(skill_col[i]),
+                   bool(seconded[i]), int(parents[i]) if seconded[i] else -1)
+            for i in range(n)
+        ]
+
+    def _place_initial_clients(self) -> None:
+        """Start with ``init_maatwerk_per_1000`` maatwerk clients, by domain and age profile."""
+        p, pop, rng = self.p, self.pop, self.rng
+        k = int(round(p.init_maatwerk_per_1000 * p.n_residents / 1000.0))
+        if k == 0:
+            return
+        rate = pop.weekly_rate * np.array([m.size for m in pop.members])  # domains x ages
+        cells = rng.choice(rate.size, size=k, p=(rate / rate.sum()).ravel())
+        doms, ages = np.divmod(cells, 3)
+        who = np.empty(k, np.int64)
+        for a in range(3):
+            sel = ages == a
+            who[sel] = pop.members[a][rng.integers(0, pop.members[a].size, sel.sum())]
+        who, first = np.unique(who, return_index=True)
+        doms = doms[first]
+        pop.sev[who, doms] = rng.uniform(0.3, 0.7, who.size)
+        pop.smax[who] = pop.sev[who].max(axis=1)
+        free = np.array([pr.free_places for pr in self.providers])
+        prov = np.repeat(np.arange(len(self.providers)), free)[: who.size]
+        who, doms = who[: prov.size], doms[: prov.size]
+        pop.status[who] = MAATWERK
+        pop.primary[who] = doms
+        pop.provider[who] = prov
+        pop.start_week[who] = -rng.integers(0, 156, who.size)
+        self._count_clients()
+
+    # ---- the week -----------------------------------------------------------
+    def step(self) -> None:
+        """Advance the neighbourhood by one week."""
+        self.week += 1
+        self.pop.arrive_problems()
+        self.pop.update_support()
+        requests, signalled = self.take_requests()
+        self.decide_indications()
+        intakes = self.run_team_intake() if self.workers else self._no_intake()
+        starts = self.admit_to_providers()
+        self.treat_and_evolve()
+        self.close_and_escalate()
+        collective_hours, collective_cost = self.run_collective()
+        for worker in self.workers:
+            worker.adjust_courage()
+        self.pop.update_reliance(self.week)
+        costs = self.book_costs(collective_cost)
+        self._track_youth_care()
+        if self.week % 52 == 0:
+            self.municipality.review()
+            self._close_youth_year()
+        if self.week > self.p.burn_in_weeks:
+            self.record(requests, signalled, intakes, starts, collective_hours, costs)
+
+    # ---- M2 -----------------------------------------------------------------
+    def take_requests(self) -> tuple[int, int]:
+        """M2: residents who ask, and those signalled early, join the queue (or the desk)."""
+        pop, week = self.pop, self.week
+        asks = pop.seek_help(week)
+        signalled = np.empty(0, np.int64)
+        if self.workers and self.p.m2_early_signalling:
+            per_block = np.bincount(
+                [i.block for i in self.initiatives.values() if i.running], minlength=pop.n_blocks
+            )
+            signalled = pop.signal_early(week, self.outreach_per_1000, per_block)
+            signalled = np.setdiff1d(signalled, asks, assume_unique=True)
+        new = np.concatenate([asks, signalled])
+        if self.workers:
+            pop.enqueue(new, week, FOR_TEAM)
+        else:
+            pop.enqueue(new, week, FOR_INDICATION)
+            pop.ready_week[new] = week + self.municipality.indication_delay
+            self._count_intakes(new)
+        return int(new.size), int(signalled.size)
+
+    # ---- M5 / M10 -------------------------------------------------------------
+    def decide_indications(self) -> None:
+        """M5/M10: the desk decides indications that are ready.
+
+        A standard individual provision (maatwerk) from ``desk_threshold``; below it, the
+        case returns to the team for light support, or, with no team, is turned away.
+        """
+        p, pop, week = self.p, self.pop, self.week
+        ready = np.flatnonzero(
+            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.ready_week <= week)
+        )
+        if ready.size == 0:
+            return
+        grant = pop.smax[ready] >= p.desk_threshold
+        self._route_to_provider(ready[grant])
+        rest = ready[~grant]
+        if self.workers:
+            self._start_team_support(rest, heavy=np.zeros(rest.size, bool))
+        else:
+            pop.close(rest)
+            pop.reask_week[rest] = week + REASK_WEEKS
+
+    # ---- M3 / M5 / M6 -----------------------------------------------------------
+    def team_demand(self) -> np.ndarray:
+        """M3: individual hours each worker's team cases ask this week (after visit caps)."""
+        pop = self.pop
+        team = np.flatnonzero(pop.status == TEAM)
+        hours = case_hours(self, team, pop.heavy[team]) * self.municipality.visit_factor
+        return np.bincount(pop.worker[team], hours, minlength=len(self.workers)).astype(float)
+
+    def run_team_intake(self) -> int:
+        """M3/M5/M6: workers allocate time and take queued cases while they have room."""
+        p, pop = self.p, self.pop
+        demand = self.team_demand()
+        for worker in self.workers:
+            worker.allocate_time(float(demand[worker.index]))
+        queue = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM))
+        queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
+        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold)
+        est *= self.municipality.visit_factor
+        cells = cell_map(self)
+        pos = 0
+        for worker in sorted(self.workers, key=lambda w: -w.spare_hours()):
+            if pos >= queue.size:
+                break
+            spare = worker.spare_hours()
+            if spare <= 0:
+                continue
+            k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
+            take = queue[pos : pos + k]
+            pos += k
+            if take.size == 0:
+                continue
+            self._count_intakes(take)
+            option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
+            route = worker.decide(take, option >= 0)
+            pop.worker[take] = worker.index
+            self._start_team_support(take[route == LIGHT], heavy=np.zeros((route == LIGHT).sum(), bool))
+            self._start_team_support(take[route == TEAM_HEAVY], heavy=np.ones((route == TEAM_HEAVY).sum(), bool))
+            coll = route == COLLECTIVE_ARRANGEMENT
+            self._join_initiative(take[coll], option[coll])
+            self._route_to_provider(take[route == MAATWERK_NOW])
+            self._route_to_indication(take[route == INDICATION])
+        demand = self.team_demand()
+        for worker in self.workers:
+            worker.allocate_time(float(demand[worker.index]))
+        return pos
+
+    def _no_intake(self) -> int:
+        return 0
+
+    def _count_intakes(self, idx: np.ndarray) -> None:
+        """Record intake severity and whether the case was caught early (before heavy)."""
+        if self.week <= self.p.burn_in_weeks or idx.size == 0:
+            return
+        s = self.pop.smax[idx]
+        self.tally.intakes += int(idx.size)
+        self.tally.intakes_early += int((s < self.p.heavy_threshold).sum())
+        self.tally.intake_severity += float(s.sum())
+
+    def _started(self, idx: np.ndarray) -> None:
+        """Record waits of residents whose support starts now."""
+        pop = self.pop
+        if self.week > self.p.burn_in_weeks and idx.size:
+            asked = pop.request_week[idx]
+            had = asked >= 0
+            self.tally.supports_started += int(had.sum())
+            self.tally.wait_weeks += float((self.week - asked[had]).sum())
+        pop.request_week[idx] = -1
+        pop.start_week[idx] = self.week
+
+    def _start_team_support(self, idx: np.ndarray, heavy: np.ndarray) -> None:
+        pop = self.pop
+        self._started(idx)
+        pop.status[idx] = TEAM
+        pop.wait_kind[idx] = 0
+        pop.heavy[idx] = heavy
+
+    def _route_to_indication(self, idx: np.ndarray) -> None:
+        pop = self.pop
+        pop.status[idx] = WAITING
+        pop.wait_kind[idx] = FOR_INDICATION
+        pop.ready_week[idx] = self.week + self.municipality.indication_delay
+
+    def _route_to_provider(self, idx: np.ndarray) -> None:
+        """M6: wait for a maatwerk place; a seconded worker's case goes to the parent provider."""
+        pop = self.pop
+        pop.status[idx] = WAITING
+        pop.wait_kind[idx] = FOR_PROVIDER
+        # The trailing -1 serves residents without a worker (index -1): any provider.
+        parent = np.array([w.parent for w in self.workers] + [-1], np.int16)
+        pop.provider[idx] = parent[pop.worker[idx]]
+
+    def _join_initiative(self, idx: np.ndarray, ids: np.ndarray) -> None:
+        """M7: a collective arrangement instead of individual support."""
+        pop = self.pop
+        self._started(idx)
+        pop.status[idx] = COLLECTIVE
+        pop.wait_kind[idx] = 0
+        pop.initiative[idx] = ids
+        pop.primary[idx] = pop.sev[idx].argmax(axis=1)
+        pop.worker[idx] = -1
+
+    def admit_to_providers(self) -> int:
+        """M6: providers admit waiting clients while places last: the preferred provider first, then any."""
+        pop = self.pop
+        wait = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_PROVIDER))
+        if wait.size == 0:
+            return 0
+        wait = wait[np.argsort(pop.request_week[wait], kind="stable")]
+        self._count_clients()
+        admitted = []
+        for provider in self.providers:
+            mine = wait[pop.provider[wait] == provider.index][: provider.free_places]
+            provider.clients += mine.size
+            admitted.append(mine)
+        taken = np.concatenate(admitted)
+        rest = np.setdiff1d(wait, taken, assume_unique=True)
+        rest = rest[np.argsort(pop.request_week[rest], kind="stable")]
+        for provider in self.providers:
+            n = min(provider.free_places, rest.size)
+            pop.provider[rest[:n]] = provider.index
+            provider.clients += n
+            admitted.append(rest[:n])
+            rest = rest[n:]
+        new = np.concatenate(admitted)
+        self._started(new)
+        pop.status[new] = MAATWERK
+        pop.wait_kind[new] = 0
+        pop.worker[new] = -1  # handed over to the provider
+        pop.primary[new] = pop.sev[new].argmax(axis=1)
+        pop.heavy[new] = False
+        return int(new.size)
+
+    def _count_clients(self) -> None:
+        counts = np.bincount(
+            self.pop.provider[self.pop.status == MAATWERK], minlength=len(self.providers)
+        )
+        for provider in self.providers:
+            provider.clients = int(counts[provider.index])
+
+    # ---- severity under support ---------------------------------------------
+    def treat_and_evolve(self) -> None:
+        """M1/M3/M6/M7/M8: one week of severity change for everyone with an open problem.
+
+        Team support works on every domain (the generalist approach), scaled by the
+        worker's individual skill, the share of demand the worker can meet and the visit
+        cap; maatwerk and collective arrangements work on their own domain.
+        """
+        p, pop = self.p, self.pop
+        idx = pop.open_cases()
+        st = pop.status[idx]
+        treated = np.zeros((idx.size, 4))
+        relief = np.zeros((idx.size, 4))
+        team = np.flatnonzero(st == TEAM)
+        if team.size:
+            wk = pop.worker[idx[team]]
+            service = np.array([w.service for w in self.workers])[wk]
+            skill = np.array([w.skill_individual for w in self.workers])[wk]
+            intensity = service * self.municipality.visit_factor
+            domain = np.ones(4)
+            if p.m6_provider_behaviour:
+                domain[MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
+            relief[team] = p.team_effect * (skill * intensity)[:, None] * domain
+            treated[team] = intensity[:, None]
+        mw = np.flatnonzero(st == MAATWERK)
+        prim = pop.primary[idx[mw]]
+        relief[mw, prim] = p.maatwerk_effect
+        treated[mw, prim] = 1.0
+        coll = np.flatnonzero(st == COLLECTIVE)
+        if coll.size:
+            quality = np.zeros(self.next_initiative_id)
+            for ini in self.initiatives.values():
+                quality[ini.ident] = ini.quality
+            q = quality[pop.initiative[idx[coll]]]
+            prim = pop.primary[idx[coll]]
+            relief[coll, prim] = p.collective_effect * q
+            treated[coll, prim] = q
+        removed = pop.evolve(idx, treated, relief)
+        if self.week > p.burn_in_weeks:
+            for key, value in removed.items():
+                self.tally.removed[key] += value
+
+    def close_and_escalate(self) -> None:
+        """M3/M5/M6: close resolved team cases, escalate crises, step maatwerk clients down."""
+        p, pop, rng = self.p, self.pop, self.rng
+        team = np.flatnonzero(pop.status == TEAM)
+        pop.close(team[pop.smax[team] < p.resolved_threshold])
+        crisis = team[pop.smax[team] >= CRISIS]
+        if crisis.size:
+            direct = rng.random(crisis.size) < max(self.mandate, p.escalation_agreements)
+            self._route_to_provider(crisis[direct])
+            self._route_to_indication(crisis[~direct])
+        queued = np.flatnonzero(
+            (pop.status == WAITING) & (pop.wait_kind == FOR_TEAM) & (pop.smax >= CRISIS)
+        )
+        self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
+        outgrown = np.flatnonzero((pop.status == COLLECTIVE) & (pop.smax >= CRISIS))
+        pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
+        mw = np.flatnonzero(pop.status == MAATWERK)
+        eligible = mw[pop.sev[mw, pop.primary[mw]] < p.step_down_threshold]
+        if eligible.size:
+            chance = np.array([pr.step_down_chance for pr in self.providers])[pop.provider[eligible]]
+            pop.close(eligible[rng.random(eligible.size) < chance])
+
+    # ---- M7 -----------------------------------------------------------------
+    def add_initiative(self, block: int, domain: int, coordinator: Worker) -> Initiative:
+        """M7: register a new initiative in ``block`` for ``domain``."""
+        ini = Initiative(self, self.next_initiative_id, block, domain, coordinator)
+        ini.running = True
+        ini.quality = 0.4 + 0.6 * coordinator.skill_collective
+        self.initiatives[ini.ident] = ini
+        self.next_initiative_id += 1
+        if self.week > self.p.burn_in_weeks:
+            self.tally.initiatives_started += 1
+        return ini
+
+    def run_collective(self) -> tuple[float, float]:
+        """M4/M7: collective and outreach work; returns (hours used, EUR spent) this week."""
+        p = self.p
+        available = sum(w.collective_hours for w in self.workers)
+        if not self.workers:
+            self.outreach_per_1000 = 0.0
+            return 0.0, 0.0
+        pool = available * (1.0 - p.outreach_share) if p.m7_initiatives else 0.0
+        cost = 0.0
+        if p.m7_initiatives:
+            count_members(self)
+            funds = self.municipality.collective_funds_left()
+            for ini in sorted(self.initiatives.values(), key=lambda i: i.started):
+                pool -= ini.run(pool, funds - cost)
+                if ini.running:
+                    cost += ini.cost_per_week
+            self._fold_initiatives()
+            recruit(self)
+            graduate(self)
+            pool = start_initiatives(self, pool)
+        outreach = available * p.outreach_share + pool if p.m2_early_signalling else 0.0
+        used = available - (0.0 if p.m2_early_signalling else pool + available * p.outreach_share)
+        self.outreach_per_1000 = outreach * 1000.0 / p.n_residents
+        share = used / available if available > 0 else 0.0
+        for worker in self.workers:
+            worker.learn(worker.collective_hours * share)
+        return used, cost
+
+    def _fold_initiatives(self) -> None:
+        folded = [i for i in self.initiatives.values() if i.folded]
+        if not folded:
+            return
+        ids = np.array([i.ident for i in folded])
+        members = np.flatnonzero(np.isin(self.pop.initiative, ids))
+        self.pop.close(members)
+        for ini in folded:
+            del self.initiatives[ini.ident]
+            ini.remove()
+
+    # ---- money and records ----------------------------------------------------
+    def book_costs(self, collective_cost: float) -> dict[str, float]:
+        """M9: this week's spending by kind (EUR)."""
+        p = self.p
+        fte = self.team_fte if self.workers else p.desk_fte_per_1000 * p.n_residents / 1000.0
+        team = fte * p.hours_per_fte * p.worker_hour_cost
+        clients = int((self.pop.status == MAATWERK).sum())
+        maatwerk = clients * p.maatwerk_cost_year / 52.0
+        self.municipality.pay(team, maatwerk, collective_cost)
+        return {"team": team, "maatwerk": maatwerk, "collective": collective_cost}
+
+    def _track_youth_care(self) -> None:
+        pop = self.pop
+        youth = pop.age == YOUTH
+        supported = (pop.status == TEAM) | (pop.status == COLLECTIVE) | (pop.status == MAATWERK)
+        self._youth_any |= youth & supported
+        self._youth_maatwerk |= youth & (pop.status == MAATWERK)
+
+    def _close_youth_year(self) -> None:
+        if self.week > self.p.burn_in_weeks:
+            users = self._youth_any
+            self.tally.youth_years.append(
+                (int(self.pop.members[YOUTH].size), int(users.sum()),
+                 int((users & ~self._youth_maatwerk).sum()))
+            )
+        self._youth_any[:] = False
+        self._youth_maatwerk[:] = False
+
+    def record(
+        self, requests: int, signalled: int, intakes: int, starts: int, collective_hours: float,
+        costs: dict[str, float],
+    ) -> None:
+        """Record one reported week: the series row and the running summary sums."""
+        p, pop = self.p, self.pop
+        status = pop.status
+        counts = np.bincount(status, minlength=6)
+        capacity = sum(w.capacity for w in self.workers)
+        unsupported = pop.unsupported()
+        heavy_hidden = unsupported & (pop.smax >= p.heavy_threshold)
+        unmet = unsupported | (status == WAITING)
+        needy = unmet & (pop.smax >= p.signal_floor)
+        self.tally.unmet += float(pop.smax[needy].sum())
+        self.tally.requests += requests
+        self.tally.signalled += signalled
+        self.tally.maatwerk_starts += starts
+        n_init = sum(1 for i in self.initiatives.values() if i.running)
+        caseload = int((pop.worker >= 0).sum())
+        early = self.tally.intakes_early
+        self.now = {
+            "week": float(self.week - p.burn_in_weeks),
+            "requests": float(requests),
+            "signalled": float(signalled),
+            "intakes": float(intakes),
+            "caught_early_share": float("nan"),
+            "maatwerk_starts": float(starts),
+            "waiting": float(counts[WAITING]),
+            "team_cases": float(counts[TEAM]),
+            "caseload_per_fte": caseload / self.team_fte if self.team_fte else 0.0,
+            "collective_time_share": collective_hours / capacity if capacity else 0.0,
+            "overloaded_share": (
+                sum(w.overloaded for w in self.workers) / len(self.workers) if self.workers else 0.0
+            ),
+            "initiatives": float(n_init),
+            "participants": float(counts[COLLECTIVE]),
+            "volunteers": float(counts[5]),
+            "maatwerk_clients": float(counts[MAATWERK]),
+            "self_reliance_mean": float(pop.sr.mean()),
+            "severity_mean": float(pop.smax.mean()),
+            "hidden_need": float(heavy_hidden.sum()),
+            "cost_team": costs["team"],
+            "cost_maatwerk": costs["maatwerk"],
+            "cost_collective": costs["collective"],
+        }
+        self.now["caught_early_share"] = self._week_early_share(early)
+        wmo = int(((status == MAATWERK) & (pop.primary == CARE_SUPPORT)).sum())
+        self.tally.add_week({**self.now, "wmo_maatwerk": float(wmo)})
+        if self.collect:
+            self.datacollector.collect(self)
+
+    def _week_early_share(self, early_total: int) -> float:
+        prev = getattr(self, "_prev_counts", (0, 0))
+        d_int = self.tally.intakes - prev[0]
+        d_early = early_total - prev[1]
+        self._prev_counts = (self.tally.intakes, early_total)
+        return d_early / d_int if d_int else float("nan")
+
+    # ---- outputs ------------------------------------------------------------
+    def run_model(self, weeks: int | None = None) -> None:
+        """Run the burn-in and ``weeks`` reported weeks (default: the ``weeks`` parameter)."""
+        total = self.p.burn_in_weeks + (self.p.weeks if weeks is None else weeks)
+        while self.week < total:
+            self.step()
+
+    def summary(self) -> dict[str, float]:
+        """The one-row flat summary of the reported weeks (see ``model.reporters``)."""
+        return self.tally.summary(self.p.n_residents, self.p.budget_per_resident)
+
+    def series(self) -> pd.DataFrame:
+        """The weekly series of the reported weeks, one row per week."""
+        df = self.datacollector.get_model_vars_dataframe()
+        if df.empty:
+            return pd.DataFrame(columns=list(SERIES_FIELDS))
+        return df.reset_index(drop=True).astype({"week": int})
+
+
+def run(
+    params: Mapping[str, Any] | Params | None = None,
+    seed: int = 0,
+    weeks: int | None = None,
+    collect: bool = True,
+    **overrides: Any,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Run one neighbourhood and return ``(summary, weekly series)``.
+
+    ``params`` and ``overrides`` are validated by the registry; ``seed`` fixes every
+    random draw; ``weeks`` overrides the reported horizon.
+    """
+    if weeks is not None:
+        overrides = {**overrides, "weeks": weeks}
+    model = NeighbourhoodModel(params, rng=seed, collect=collect, **overrides)
+    model.run_model()
+    return model.summary(), model.series()

@@ -1,0 +1,282 @@
+"""Residents: their state arrays and the vectorised resident mechanisms.
+
+M1 Problems (Van Arum, 'Sociale wijkteams are here to stay'): problems arrive per
+domain and age group; untreated severity escalates, damped by self-reliance and
+network support; several domains above a threshold make a complex case.
+
+M2 Help-seeking and early signalling (Zorg+Welzijn and Movisie, 'Collectieve aanpak
+in de lead'): residents ask for help past a personal threshold; outreach, collective
+presence and neighbours notice hidden need earlier.
+
+M8 Self- and shared reliance (idem; Wijland, 'Nut en noodzaak van een onafhankelijk
+sociaal (wijk)team'): self-reliance grows when problems are solved with own strength
+and in collective settings and shrinks under long dependence; neighbours with spare
+capacity help, more where ties are dense.
+
+Residents are Mesa agents (:class:`Resident`), but their weekly state lives in the
+NumPy arrays of :class:`Population`, which the model owns and updates vectorised.
+Only residents with an open problem are touched by the weekly dynamics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.network import watts_strogatz
+
+if TYPE_CHECKING:
+    from model.neighbourhood import NeighbourhoodModel
+    from model.params import Params
+
+DOMAINS: tuple[str, ...] = ("youth_family", "care_support", "income_work", "mental_health")
+YOUTH_FAMILY, CARE_SUPPORT, INCOME_WORK, MENTAL_HEALTH = range(4)
+AGE_GROUPS: tuple[str, ...] = ("youth", "adult", "elderly")
+YOUTH, ADULT, ELDERLY = range(3)
+# Population shares of under-23s, 23-64 and 65+ (CBS population by age 2023, rounded).
+AGE_SHARES = np.array([0.26, 0.54, 0.20])
+# Relative arrival rate of each domain (rows) by age group (columns). The level of each
+# row is set by the arrival_* parameter; this table only shapes it by age (assumed).
+AGE_PROFILE = np.array(
+    [
+        [3.0, 0.6, 0.0],  # youth & family: children and their parents
+        [0.15, 0.4, 3.5],  # care & support (Wmo): mostly elderly
+        [0.3, 1.3, 0.5],  # income & work: mostly working age
+        [1.0, 1.1, 0.7],  # mental health
+    ]
+)
+
+STATUSES: tuple[str, ...] = ("none", "waiting", "team", "maatwerk", "collective", "volunteer")
+NONE, WAITING, TEAM, MAATWERK, COLLECTIVE, VOLUNTEER = range(6)
+# Why a waiting resident waits.
+NOT_WAITING, FOR_TEAM, FOR_INDICATION, FOR_PROVIDER = range(4)
+# Weeks a resident turned away by the pre-2015 desk waits before asking again.
+REASK_WEEKS = 26
+
+
+class Resident(mesa.Agent):
+    """One resident: a Mesa agent whose state is a row of the model's arrays."""
+
+    def __init__(self, model: NeighbourhoodModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def severity(self) -> np.ndarray:
+        """Severity per domain (0-1), in the order of :data:`DOMAINS`."""
+        return self.model.pop.sev[self.index]
+
+    @property
+    def status(self) -> str:
+        """Support status: one of :data:`STATUSES`."""
+        return STATUSES[self.model.pop.status[self.index]]
+
+    @property
+    def self_reliance(self) -> float:
+        """Self-reliance (zelfredzaamheid), 0-1."""
+        return float(self.model.pop.sr[self.index])
+
+    @property
+    def age_group(self) -> str:
+        """Age group: youth (under 23), adult or elderly (65+)."""
+        return AGE_GROUPS[self.model.pop.age[self.index]]
+
+
+class Population:
+    """State arrays of all residents, and the resident mechanisms M1, M2 and M8."""
+
+    def __init__(self, p: Params, rng: np.random.Generator) -> None:
+        n = p.n_residents
+        self.n = n
+        self.p = p
+        self.rng = rng
+        self.age = rng.choice(3, size=n, p=AGE_SHARES).astype(np.int8)
+        self.members = [np.flatnonzero(self.age == a) for a in range(3)]
+        self.sev = np.zeros((n, 4))
+        self.smax = np.zeros(n)
+        sr = rng.beta(6.0 * p.self_reliance_mean, 6.0 * (1 - p.self_reliance_mean), n)
+        self.sr0 = np.clip(sr - 0.1 * (self.age == ELDERLY), 0.02, 0.98)
+        self.sr = self.sr0.copy()
+        self.ties0 = rng.beta(2.0, 2.0, n)
+        self.ties = self.ties0.copy()
+        rm = min(max(p.reluctance_mean, 0.01), 0.99)
+        self.reluctance = rng.beta(4.0 * rm, 4.0 * (1 - rm), n)
+        self.threshold = np.clip(
+            p.help_threshold + 0.15 * (self.reluctance - 0.5) + rng.normal(0, 0.08, n), 0.2, 0.95
+        )
+        self.status = np.zeros(n, np.int8)
+        self.wait_kind = np.zeros(n, np.int8)
+        self.request_week = np.full(n, -1, np.int32)
+        self.ready_week = np.zeros(n, np.int32)
+        self.start_week = np.zeros(n, np.int32)
+        self.reask_week = np.zeros(n, np.int32)
+        self.heavy = np.zeros(n, bool)
+        self.primary = np.zeros(n, np.int8)
+        self.worker = np.full(n, -1, np.int16)
+        self.provider = np.full(n, -1, np.int16)
+        self.initiative = np.full(n, -1, np.int32)
+        self.block = np.arange(n) // p.block_size
+        self.n_blocks = int(self.block[-1]) + 1
+        self.adj = watts_strogatz(n, p.network_k, p.network_rewire, rng)
+        self.degree = np.maximum(np.asarray(self.adj.sum(axis=1)).ravel(), 1.0)
+        self.support = np.zeros(n)
+        # Share of normal recovery each resident's domains allow (M1: elderly care is chronic).
+        self.recovery = np.ones((n, 4))
+        self.recovery[self.age == ELDERLY, CARE_SUPPORT] = 1.0 - p.elderly_care_chronicity
+        # Age-specific weekly arrival probability per domain (rows) and age (columns).
+        weights = AGE_PROFILE / (AGE_PROFILE @ AGE_SHARES)[:, None]
+        rates = np.array(
+            [p.arrival_youth_family, p.arrival_care_support, p.arrival_income_work,
+             p.arrival_mental_health]
+        )
+        self.weekly_rate = rates[:, None] * weights / 1000.0 / 52.0
+
+    # ---- M1 -----------------------------------------------------------------
+    def arrive_problems(self) -> None:
+        """M1: draw this week's new problems per domain and age group, and add their severity."""
+        p, rng = self.p, self.rng
+        for d in range(4):
+            for a in range(3):
+                k = rng.poisson(self.weekly_rate[d, a] * self.members[a].size)
+                if k == 0:
+                    continue
+                who = self.members[a][rng.integers(0, self.members[a].size, k)]
+                add = p.new_problem_severity * rng.uniform(0.5, 1.5, k)
+                np.add.at(self.sev[:, d], who, add)
+                self.sev[who, d] = np.minimum(self.sev[who, d], 1.0)
+                self.smax[who] = self.sev[who].max(axis=1)
+
+    def open_cases(self) -> np.ndarray:
+        """Indices of residents with any open problem."""
+        return np.flatnonzero(self.smax > 0.0)
+
+    def complexity(self, idx: np.ndarray) -> np.ndarray:
+        """M1: number of domains above the complex threshold, per resident in ``idx``."""
+        return (self.sev[idx] > self.p.complex_threshold).sum(axis=1)
+
+    def evolve(self, idx: np.ndarray, treated: np.ndarray, relief: np.ndarray) -> dict[str, float]:
+        """M1 and M8: one week of severity change for the residents ``idx``.
+
+        ``treated`` (len(idx) x 4) is the share of escalation that support holds back in
+        each domain; ``relief`` (len(idx) x 4) is the severity support would remove this
+        week. Own strength, neighbours and support all work at the resident's recovery
+        factor (lower for elderly care needs, which are chronic).
+        Untreated severity grows by ``escalation_rate * s * (1 - self_reliance) *
+        (1 - network support)``; own strength and neighbours reduce it. Returns the
+        severity removed by each source (own, neighbours, support).
+        """
+        p = self.p
+        s = self.sev[idx]
+        active = s > 0.0
+        sr = self.sr[idx, None]
+        sup = self.support[idx, None]
+        growth = 0.0
+        if p.m1_escalation:
+            growth = p.escalation_rate * s * (1.0 - sr) * (1.0 - sup) * (1.0 - treated)
+        rec = self.recovery[idx] * active
+        own = p.own_recovery_rate * sr * rec
+        nb = p.neighbour_help * sup * rec
+        relief = relief * rec
+        new = s + growth - own - nb - relief
+        removed = np.clip(s + growth - new, 0.0, None)
+        new = np.clip(new, 0.0, 1.0)
+        new[new < 0.02] = 0.0  # a trace of a problem is no problem
+        self.sev[idx] = new
+        self.smax[idx] = new.max(axis=1)
+        total = own + nb + relief
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(total > 0, removed / total, 0.0)
+        own_done = (own * frac).sum(axis=1)
+        if p.m8_reliance_dynamics:
+            self.sr[idx] = np.minimum(1.0, self.sr[idx] + p.self_reliance_gain * own_done)
+        return {
+            "own": float(own_done.sum()),
+            "neighbours": float((nb * frac).sum()),
+            "support": float((relief * frac).sum()),
+        }
+
+    # ---- M8 -----------------------------------------------------------------
+    def update_support(self) -> None:
+        """M8: network support each resident can draw on (0-1).
+
+        A neighbour's spare capacity is its self-reliance times (1 - its own worst
+        severity), doubled for volunteers; support is the mean over neighbours, scaled
+        by the resident's tie strength.
+        """
+        if not self.p.m8_reliance_dynamics:
+            self.support[:] = 0.0
+            return
+        spare = self.sr * (1.0 - self.smax) * (1.0 + (self.status == VOLUNTEER))
+        self.support = np.minimum(1.0, self.ties * (self.adj @ spare) / self.degree)
+
+    def update_reliance(self, week: int) -> None:
+        """M8: collective gains, loss under long dependence, and reversion to baseline."""
+        p = self.p
+        if not p.m8_reliance_dynamics:
+            return
+        collective = (self.status == COLLECTIVE) | (self.status == VOLUNTEER)
+        gain = p.collective_reliance_gain * collective
+        dependent = (self.status == MAATWERK) & (week - self.start_week > 52)
+        self.sr += gain - p.dependence_loss * dependent + p.reliance_reversion * (self.sr0 - self.sr)
+        self.ties += gain + p.reliance_reversion * (self.ties0 - self.ties)
+        np.clip(self.sr, 0.0, 1.0, out=self.sr)
+        np.clip(self.ties, 0.0, 1.0, out=self.ties)
+
+    # ---- M2 -----------------------------------------------------------------
+    def unsupported(self) -> np.ndarray:
+        """Mask of residents neither in support nor waiting (none or volunteering)."""
+        return (self.status == NONE) | (self.status == VOLUNTEER)
+
+    def seek_help(self, week: int) -> np.ndarray:
+        """M2: residents past their own threshold (or in crisis) ask for help; returns them."""
+        idx = self.open_cases()
+        s = self.smax[idx]
+        free = self.unsupported()[idx] & (self.reask_week[idx] <= week)
+        asks = free & ((s > self.threshold[idx]) | (s >= 0.9))
+        return idx[asks]
+
+    def signal_early(
+        self, week: int, outreach_per_1000: float, initiatives_per_block: np.ndarray
+    ) -> np.ndarray:
+        """M2: hidden need noticed by outreach, collective presence or neighbours; returns them.
+
+        Residents with severity between ``signal_floor`` and their own threshold, who
+        would not (yet) ask, are noticed with a weekly hazard that adds outreach hours
+        per 1,000 residents, active initiatives in their block, and the share of their
+        network neighbours in contact with the team or an initiative.
+        """
+        p = self.p
+        idx = self.open_cases()
+        s = self.smax[idx]
+        cand = idx[self.unsupported()[idx] & (s >= p.signal_floor) & (self.reask_week[idx] <= week)]
+        if cand.size == 0:
+            return cand
+        in_contact = (
+            (self.status == TEAM) | (self.status == COLLECTIVE) | (self.status == VOLUNTEER)
+        ).astype(float)
+        share = (self.adj[cand] @ in_contact) / self.degree[cand]
+        hazard = (
+            p.outreach_effect * outreach_per_1000
+            + p.presence_effect * initiatives_per_block[self.block[cand]]
+            + p.neighbour_signal_effect * share
+        )
+        hit = self.rng.random(cand.size) < -np.expm1(-hazard)
+        return cand[hit]
+
+    def enqueue(self, idx: np.ndarray, week: int, kind: int = FOR_TEAM) -> None:
+        """Put residents on the waiting list, leaving any initiative or volunteer role."""
+        self.status[idx] = WAITING
+        self.wait_kind[idx] = kind
+        self.request_week[idx] = week
+        self.initiative[idx] = -1
+
+    def close(self, idx: np.ndarray) -> None:
+        """End support for residents ``idx``: back to no support."""
+        self.status[idx] = NONE
+        self.wait_kind[idx] = NOT_WAITING
+        self.worker[idx] = -1
+        self.provider[idx] = -1
+        self.initiative[idx] = -1
+        self.heavy[idx] = False

@@ -1,0 +1,95 @@
+"""The parameter registry: completeness, validation errors, derived artefacts."""
+
+from pathlib import Path
+
+import pytest
+
+from model.params import (
+    REGISTRY,
+    ParameterError,
+    Params,
+    names,
+    parameters_markdown,
+    policy_levers,
+    salib_problem,
+    validate,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LEVERS = {
+    "fte_per_1000", "collective_time_target", "collective_budget_share", "mandate", "steering",
+    "independence", "training_hours", "specialist_access", "provider_alignment",
+    "escalation_agreements", "pre_2015",
+}
+
+
+def test_registry_has_the_design_levers_as_policy():
+    assert LEVERS <= set(names("policy"))
+
+
+@pytest.mark.parametrize("p", list(REGISTRY.values()), ids=list(REGISTRY))
+def test_every_entry_is_complete_and_its_default_valid(p):
+    assert p.kind in ("policy", "behaviour", "setup", "switch")
+    assert p.unit and p.meaning and p.source and p.mechanism
+    assert p.check(p.default) == p.default
+    if p.type is not bool:
+        assert p.low < p.high
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(ParameterError, match="unknown parameter 'mandat'"):
+        validate({"mandat": 0.5})
+
+
+def test_out_of_range_names_parameter_value_and_range():
+    with pytest.raises(ParameterError) as err:
+        validate({"fte_per_1000": 9.0})
+    msg = str(err.value)
+    assert "fte_per_1000" in msg and "9.0" in msg and "[0.2, 3]" in msg
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("mandate", "high"), ("mandate", True), ("mandate", float("nan")), ("n_residents", 2.5),
+     ("pre_2015", 1), ("weeks", None)],
+)
+def test_wrong_types_are_rejected(name, value):
+    with pytest.raises(ParameterError, match=name):
+        validate({name: value})
+
+
+def test_int_given_as_integral_float_is_accepted():
+    assert validate({"n_residents": 1000.0}).n_residents == 1000
+
+
+def test_params_are_immutable_and_replace_validates():
+    p = validate({"mandate": 0.9})
+    with pytest.raises(AttributeError):
+        p.mandate = 0.1
+    assert p.replace(mandate=0.2).mandate == 0.2
+    with pytest.raises(ParameterError):
+        p.replace(mandate=2.0)
+    assert p.overrides() == {"mandate": 0.9}
+
+
+def test_params_pickle_round_trip():
+    import pickle
+
+    p = Params({"steering": 0.7})
+    assert pickle.loads(pickle.dumps(p)) == p
+
+
+def test_salib_problem_comes_from_the_registry():
+    prob = salib_problem()
+    assert prob["names"] == policy_levers()
+    assert "pre_2015" not in prob["names"]
+    for name, (lo, hi) in zip(prob["names"], prob["bounds"], strict=True):
+        assert (lo, hi) == (REGISTRY[name].low, REGISTRY[name].high)
+    with pytest.raises(ParameterError, match="switch"):
+        salib_problem(["pre_2015"])
+
+
+def test_parameters_doc_is_up_to_date():
+    doc = (ROOT / "docs" / "parameters.md").read_text()
+    assert doc == parameters_markdown(), "docs/parameters.md is stale: run python -m model --write-docs"
