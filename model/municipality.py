@@ -8,7 +8,7 @@ per case and so under-treats. Escalation agreements shorten the wait.
 M9 Review (Van Arum; RadarAdvies): once a year the municipality compares spending with
 its budget. Input steering answers overspending with tighter visit caps and cuts in
 collective provisions; outcome steering reinvests what is saved into collective
-provisions.
+provisions and into team capacity ("herinvesteren ... ook in capaciteit en expertise").
 
 M10 The pre-2015 approach (RadarAdvies): with no team, residents go to the desk for
 an indication and then to a provider; lighter needs are turned away.
@@ -36,7 +36,8 @@ class Municipality(mesa.Agent):
         self.collective_spent = 0.0  # EUR spent on collective provisions this year
         self.spent_year = 0.0  # EUR spent in total this year
         self.extra_cut = 0.0  # visit-cap cut added by input-steering reviews
-        self.reinvested = 0.0  # EUR reinvested into collective provisions at the last review
+        self.reinvested = 0.0  # EUR reinvested at the last review
+        self.extra_team_hours = 0.0  # team hours per week bought with reinvested savings
 
     # ---- M5 -----------------------------------------------------------------
     @property
@@ -78,6 +79,10 @@ class Municipality(mesa.Agent):
             else:
                 self.extra_cut = max(0.0, self.extra_cut - p.input_cut_step)
                 self.reinvested = outcome_weight * balance
-                self.collective_budget = self.base_collective_budget + self.reinvested
+                to_capacity = p.reinvest_capacity_share * self.reinvested
+                self.collective_budget = self.base_collective_budget + self.reinvested - to_capacity
+                self.extra_team_hours = to_capacity / 52.0 / p.worker_hour_cost
+            if balance < 0:
+                self.extra_team_hours = 0.0
         self.spent_year = 0.0
         self.collective_spent = 0.0

@@ -46,7 +46,6 @@ from model.resident import (
     FOR_TEAM,
     MAATWERK,
     MENTAL_HEALTH,
-    NONE,
     REASK_WEEKS,
     TEAM,
     WAITING,
@@ -144,8 +143,15 @@ class NeighbourhoodModel(mesa.Model):
         seconded[rng.permutation(n)[:n_seconded]] = True
         parents = rng.integers(0, p.n_providers, n)
         return [
-            Worker(self, i, self.team_fte / n, float(skill_ind[i]), float(skill_col[i]),
-                   bool(seconded[i]), int(parents[i]) if seconded[i] else -1)
+            Worker(
+                self,
+                i,
+                self.team_fte / n,
+                float(skill_ind[i]),
+                float(skill_col[i]),
+                bool(seconded[i]),
+                int(parents[i]) if seconded[i] else -1,
+            )
             for i in range(n)
         ]
 
@@ -195,6 +201,7 @@ class NeighbourhoodModel(mesa.Model):
         self._track_youth_care()
         if self.week % 52 == 0:
             self.municipality.review()
+            self._reinvest_capacity()
             self._close_youth_year()
         if self.week > self.p.burn_in_weeks:
             self.record(requests, signalled, intakes, starts, collective_hours, costs)
@@ -224,7 +231,8 @@ class NeighbourhoodModel(mesa.Model):
     def decide_indications(self) -> None:
         """M5/M10: the desk decides indications that are ready.
 
-        A standard individual provision (maatwerk) from ``desk_threshold``; below it, the
+        The desk judges the application (the severity when help was requested) and grants
+        a standard individual provision (maatwerk) from ``desk_threshold``; below it, the
         case returns to the team for light support, or, with no team, is turned away.
         """
         p, pop, week = self.p, self.pop, self.week
@@ -233,22 +241,29 @@ class NeighbourhoodModel(mesa.Model):
         )
         if ready.size == 0:
             return
-        grant = pop.smax[ready] >= p.desk_threshold
-        self._route_to_provider(ready[grant])
+        grant = pop.request_sev[ready] >= p.desk_threshold
+        self._route_to_provider(ready[grant], tailored=False)
         rest = ready[~grant]
         if self.workers:
-            self._start_team_support(rest, heavy=np.zeros(rest.size, bool))
+            self._start_team_support(rest, heavy=False)
         else:
             pop.close(rest)
             pop.reask_week[rest] = week + REASK_WEEKS
 
     # ---- M3 / M5 / M6 -----------------------------------------------------------
     def team_demand(self) -> np.ndarray:
-        """M3: individual hours each worker's team cases ask this week (after visit caps)."""
+        """M3/M5: individual hours each worker's cases ask this week (after visit caps)."""
         pop = self.pop
         team = np.flatnonzero(pop.status == TEAM)
         hours = case_hours(self, team, pop.heavy[team]) * self.municipality.visit_factor
-        return np.bincount(pop.worker[team], hours, minlength=len(self.workers)).astype(float)
+        n = len(self.workers)
+        demand = np.bincount(pop.worker[team], hours, minlength=n).astype(float)
+        # M5: a case awaiting an indication costs its worker bridging support and paperwork.
+        pending = np.flatnonzero(
+            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.worker >= 0)
+        )
+        demand += np.bincount(pop.worker[pending], minlength=n) * self.p.light_case_hours
+        return demand
 
     def run_team_intake(self) -> int:
         """M3/M5/M6: workers allocate time and take queued cases while they have room."""
@@ -277,11 +292,11 @@ class NeighbourhoodModel(mesa.Model):
             option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
             route = worker.decide(take, option >= 0)
             pop.worker[take] = worker.index
-            self._start_team_support(take[route == LIGHT], heavy=np.zeros((route == LIGHT).sum(), bool))
-            self._start_team_support(take[route == TEAM_HEAVY], heavy=np.ones((route == TEAM_HEAVY).sum(), bool))
+            self._start_team_support(take[route == LIGHT], heavy=False)
+            self._start_team_support(take[route == TEAM_HEAVY], heavy=True)
             coll = route == COLLECTIVE_ARRANGEMENT
             self._join_initiative(take[coll], option[coll])
-            self._route_to_provider(take[route == MAATWERK_NOW])
+            self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
             self._route_to_indication(take[route == INDICATION])
         demand = self.team_demand()
         for worker in self.workers:
@@ -311,7 +326,7 @@ class NeighbourhoodModel(mesa.Model):
         pop.request_week[idx] = -1
         pop.start_week[idx] = self.week
 
-    def _start_team_support(self, idx: np.ndarray, heavy: np.ndarray) -> None:
+    def _start_team_support(self, idx: np.ndarray, heavy: bool) -> None:
         pop = self.pop
         self._started(idx)
         pop.status[idx] = TEAM
@@ -324,11 +339,15 @@ class NeighbourhoodModel(mesa.Model):
         pop.wait_kind[idx] = FOR_INDICATION
         pop.ready_week[idx] = self.week + self.municipality.indication_delay
 
-    def _route_to_provider(self, idx: np.ndarray) -> None:
-        """M6: wait for a maatwerk place; a seconded worker's case goes to the parent provider."""
+    def _route_to_provider(self, idx: np.ndarray, tailored: bool) -> None:
+        """M5/M6: wait for a maatwerk place; a seconded worker's case goes to the parent provider.
+
+        ``tailored`` marks maatwerk decided by a mandated worker rather than the desk.
+        """
         pop = self.pop
         pop.status[idx] = WAITING
         pop.wait_kind[idx] = FOR_PROVIDER
+        pop.tailored[idx] = tailored
         # The trailing -1 serves residents without a worker (index -1): any provider.
         parent = np.array([w.parent for w in self.workers] + [-1], np.int16)
         pop.provider[idx] = parent[pop.worker[idx]]
@@ -375,9 +394,7 @@ class NeighbourhoodModel(mesa.Model):
         return int(new.size)
 
     def _count_clients(self) -> None:
-        counts = np.bincount(
-            self.pop.provider[self.pop.status == MAATWERK], minlength=len(self.providers)
-        )
+        counts = np.bincount(self.pop.provider[self.pop.status == MAATWERK], minlength=len(self.providers))
         for provider in self.providers:
             provider.clients = int(counts[provider.index])
 
@@ -407,7 +424,8 @@ class NeighbourhoodModel(mesa.Model):
             treated[team] = intensity[:, None]
         mw = np.flatnonzero(st == MAATWERK)
         prim = pop.primary[idx[mw]]
-        relief[mw, prim] = p.maatwerk_effect
+        fit = 1.0 if not p.m5_mandate_rules else np.where(pop.tailored[idx[mw]], 1.0, p.standard_fit)
+        relief[mw, prim] = p.maatwerk_effect * fit
         treated[mw, prim] = 1.0
         coll = np.flatnonzero(st == COLLECTIVE)
         if coll.size:
@@ -431,11 +449,10 @@ class NeighbourhoodModel(mesa.Model):
         crisis = team[pop.smax[team] >= CRISIS]
         if crisis.size:
             direct = rng.random(crisis.size) < max(self.mandate, p.escalation_agreements)
-            self._route_to_provider(crisis[direct])
+            self._route_to_provider(crisis[direct], tailored=False)
             self._route_to_indication(crisis[~direct])
-        queued = np.flatnonzero(
-            (pop.status == WAITING) & (pop.wait_kind == FOR_TEAM) & (pop.smax >= CRISIS)
-        )
+        queued = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM) & (pop.smax >= CRISIS))
+        pop.request_sev[queued] = pop.smax[queued]
         self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
         outgrown = np.flatnonzero((pop.status == COLLECTIVE) & (pop.smax >= CRISIS))
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
@@ -502,10 +519,18 @@ class NeighbourhoodModel(mesa.Model):
         p = self.p
         fte = self.team_fte if self.workers else p.desk_fte_per_1000 * p.n_residents / 1000.0
         team = fte * p.hours_per_fte * p.worker_hour_cost
+        if self.workers:
+            team += self.municipality.extra_team_hours * p.worker_hour_cost
         clients = int((self.pop.status == MAATWERK).sum())
         maatwerk = clients * p.maatwerk_cost_year / 52.0
         self.municipality.pay(team, maatwerk, collective_cost)
         return {"team": team, "maatwerk": maatwerk, "collective": collective_cost}
+
+    def _reinvest_capacity(self) -> None:
+        """M9: spread the team hours bought with reinvested savings over the workers."""
+        extra = self.municipality.extra_team_hours / max(len(self.workers), 1)
+        for worker in self.workers:
+            worker.capacity = worker.base_capacity + extra
 
     def _track_youth_care(self) -> None:
         pop = self.pop
@@ -518,14 +543,22 @@ class NeighbourhoodModel(mesa.Model):
         if self.week > self.p.burn_in_weeks:
             users = self._youth_any
             self.tally.youth_years.append(
-                (int(self.pop.members[YOUTH].size), int(users.sum()),
-                 int((users & ~self._youth_maatwerk).sum()))
+                (
+                    int(self.pop.members[YOUTH].size),
+                    int(users.sum()),
+                    int((users & ~self._youth_maatwerk).sum()),
+                )
             )
         self._youth_any[:] = False
         self._youth_maatwerk[:] = False
 
     def record(
-        self, requests: int, signalled: int, intakes: int, starts: int, collective_hours: float,
+        self,
+        requests: int,
+        signalled: int,
+        intakes: int,
+        starts: int,
+        collective_hours: float,
         costs: dict[str, float],
     ) -> None:
         """Record one reported week: the series row and the running summary sums."""

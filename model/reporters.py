@@ -18,7 +18,10 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "maatwerk_starts": ("residents", "New maatwerk clients this week (escalations)."),
     "waiting": ("residents", "Residents on a waiting list (team, indication or provider)."),
     "team_cases": ("residents", "Open team support cases."),
-    "caseload_per_fte": ("cases per FTE", "Residents assigned to a worker (team support or awaiting indication) per FTE."),
+    "caseload_per_fte": (
+        "cases per FTE",
+        "Residents assigned to a worker (team support or awaiting indication) per FTE.",
+    ),
     "collective_time_share": ("share of direct hours", "Worker time spent collectively."),
     "overloaded_share": ("share of workers", "Workers whose individual demand exceeds capacity."),
     "initiatives": ("initiatives", "Running collective initiatives."),

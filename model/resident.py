@@ -113,6 +113,8 @@ class Population:
         self.start_week = np.zeros(n, np.int32)
         self.reask_week = np.zeros(n, np.int32)
         self.heavy = np.zeros(n, bool)
+        self.tailored = np.zeros(n, bool)  # maatwerk decided by a mandated worker (M5)
+        self.request_sev = np.zeros(n)  # worst severity when help was requested
         self.primary = np.zeros(n, np.int8)
         self.worker = np.full(n, -1, np.int16)
         self.provider = np.full(n, -1, np.int16)
@@ -128,8 +130,7 @@ class Population:
         # Age-specific weekly arrival probability per domain (rows) and age (columns).
         weights = AGE_PROFILE / (AGE_PROFILE @ AGE_SHARES)[:, None]
         rates = np.array(
-            [p.arrival_youth_family, p.arrival_care_support, p.arrival_income_work,
-             p.arrival_mental_health]
+            [p.arrival_youth_family, p.arrival_care_support, p.arrival_income_work, p.arrival_mental_health]
         )
         self.weekly_rate = rates[:, None] * weights / 1000.0 / 52.0
 
@@ -270,6 +271,7 @@ class Population:
         self.status[idx] = WAITING
         self.wait_kind[idx] = kind
         self.request_week[idx] = week
+        self.request_sev[idx] = self.smax[idx]
         self.initiative[idx] = -1
 
     def close(self, idx: np.ndarray) -> None:

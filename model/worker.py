@@ -65,7 +65,8 @@ class Worker(mesa.Agent):
         p = model.p
         self.index = index
         self.fte = fte
-        self.capacity = fte * p.hours_per_fte * p.direct_time_share  # hours per week
+        self.base_capacity = fte * p.hours_per_fte * p.direct_time_share  # hours per week
+        self.capacity = self.base_capacity  # plus hours the municipality reinvests (M9)
         self.skill_individual = skill_individual
         self.skill_collective = skill_collective
         self.lef = p.lef_initial
@@ -107,8 +108,8 @@ class Worker(mesa.Agent):
         case goes to the municipal indication desk; with mandate a seconded worker may
         refer to the parent provider, and a worker with courage tailors - a collective
         arrangement where one runs nearby, heavy team support where the case is not too
-        severe (and, for mental-health-complex cases, specialist expertise is at hand) -
-        and otherwise grants maatwerk at once.
+        severe, the worker is not overloaded and, for mental-health-complex cases,
+        specialist expertise is at hand - and otherwise grants maatwerk at once.
         """
         model, p, rng = self.model, self.model.p, self.model.rng
         pop = model.pop
@@ -130,9 +131,21 @@ class Worker(mesa.Agent):
         to_collective = tailor & collective_option & ~reluctant
         route[to_collective] = COLLECTIVE_ARRANGEMENT
         team_heavy = tailor & ~to_collective & (s < p.maatwerk_threshold) & team_can_hold
+        team_heavy &= self._fits_in_capacity(idx, team_heavy)
         route[team_heavy] = TEAM_HEAVY
         route[early & team_can_hold] = LIGHT
         return route
+
+    def _fits_in_capacity(self, idx: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """M3/M5: which wanted intensive cases fit, in order, within nominal capacity.
+
+        A worker keeps intensive (heavy) support only while it does not overload them.
+        """
+        hours = np.where(wanted, case_hours(self.model, idx, np.ones(idx.size, bool)), 0.0)
+        room = max(0.0, self.capacity - self.demand)
+        if not self.model.p.m3_capacity_limit:
+            room = np.inf
+        return np.cumsum(hours) <= room
 
     def adjust_courage(self) -> None:
         """M5: courage to tailor (lef) drifts towards the backing that steering gives."""

@@ -18,9 +18,17 @@ from model.params import (
 ROOT = Path(__file__).resolve().parent.parent
 
 LEVERS = {
-    "fte_per_1000", "collective_time_target", "collective_budget_share", "mandate", "steering",
-    "independence", "training_hours", "specialist_access", "provider_alignment",
-    "escalation_agreements", "pre_2015",
+    "fte_per_1000",
+    "collective_time_target",
+    "collective_budget_share",
+    "mandate",
+    "steering",
+    "independence",
+    "training_hours",
+    "specialist_access",
+    "provider_alignment",
+    "escalation_agreements",
+    "pre_2015",
 }
 
 
@@ -51,8 +59,14 @@ def test_out_of_range_names_parameter_value_and_range():
 
 @pytest.mark.parametrize(
     "name, value",
-    [("mandate", "high"), ("mandate", True), ("mandate", float("nan")), ("n_residents", 2.5),
-     ("pre_2015", 1), ("weeks", None)],
+    [
+        ("mandate", "high"),
+        ("mandate", True),
+        ("mandate", float("nan")),
+        ("n_residents", 2.5),
+        ("pre_2015", 1),
+        ("weeks", None),
+    ],
 )
 def test_wrong_types_are_rejected(name, value):
     with pytest.raises(ParameterError, match=name):

@@ -1,0 +1,310 @@
+"""One or more tests per mechanism M1-M10 (DESIGN section 4).
+
+Each test fails if its mechanism is switched off or removed: unit tests call the
+mechanism's method directly; model tests compare small neighbourhoods with common
+random numbers, switch on versus off.
+"""
+
+import numpy as np
+import pytest
+
+from model import NeighbourhoodModel
+from model.initiative import _within_room
+from model.municipality import Municipality
+from model.resident import (
+    CARE_SUPPORT,
+    ELDERLY,
+    MAATWERK,
+    MENTAL_HEALTH,
+    TEAM,
+    VOLUNTEER,
+    YOUTH,
+    YOUTH_FAMILY,
+)
+from model.worker import LIGHT, case_hours
+
+from .conftest import mean_summary
+
+
+# ---- M1 problems ------------------------------------------------------------------
+def test_m1_problems_arrive_at_the_registry_rates_and_age_profile(small_model):
+    model = small_model(n_residents=20000)
+    pop, p = model.pop, model.p
+    pop.sev[:] = 0.0
+    new = np.zeros((4, 3))
+    for _ in range(52):
+        before = pop.sev.copy()
+        pop.arrive_problems()
+        hit = pop.sev > before
+        for a in range(3):
+            new[:, a] += hit[pop.age == a].sum(axis=0)
+        pop.sev[:] = 0.0
+    per_1000 = new.sum(axis=1) / 20.0
+    expected = [
+        p.arrival_youth_family,
+        p.arrival_care_support,
+        p.arrival_income_work,
+        p.arrival_mental_health,
+    ]
+    assert per_1000 == pytest.approx(expected, rel=0.08)
+    rate = new / np.array([(pop.age == a).sum() for a in range(3)])
+    assert rate[CARE_SUPPORT, ELDERLY] > 5 * rate[CARE_SUPPORT, YOUTH]
+    assert rate[YOUTH_FAMILY, YOUTH] > 3 * rate[YOUTH_FAMILY, ELDERLY]
+
+
+@pytest.mark.parametrize("escalation, grows", [(True, True), (False, False)])
+def test_m1_untreated_severity_escalates_only_with_the_mechanism(small_model, escalation, grows):
+    model = small_model(m1_escalation=escalation, m8_reliance_dynamics=False)
+    pop = model.pop
+    idx = np.arange(100)
+    pop.sev[idx] = 0.0
+    pop.sev[idx, 0] = 0.6
+    pop.sr[idx] = 0.2
+    zeros = np.zeros((idx.size, 4))
+    for _ in range(10):
+        pop.evolve(idx, zeros, zeros)
+    assert bool(pop.sev[idx, 0].mean() > 0.6) is grows
+
+
+def test_m1_complex_cases_count_domains_above_threshold(small_model):
+    model = small_model()
+    pop = model.pop
+    pop.sev[:3] = [[0.5, 0.5, 0.0, 0.0], [0.9, 0.1, 0.1, 0.1], [0.5, 0.5, 0.5, 0.5]]
+    assert pop.complexity(np.arange(3)).tolist() == [2, 1, 4]
+    hours = case_hours(model, np.arange(3), np.zeros(3, bool))
+    assert hours[2] > hours[0] > hours[1]
+
+
+# ---- M2 help-seeking and early signalling -----------------------------------------
+def test_m2_residents_ask_past_their_threshold(small_model):
+    model = small_model()
+    pop = model.pop
+    pop.sev[:] = 0.0
+    pop.status[:] = 0  # nobody in support
+    pop.sev[:10, 1] = pop.threshold[:10] + 0.01
+    pop.sev[10:20, 1] = pop.threshold[10:20] - 0.01
+    pop.smax[:] = pop.sev.max(axis=1)
+    asked = pop.seek_help(week=1)
+    assert set(asked.tolist()) == set(range(10))
+
+
+def test_m2_outreach_uncovers_hidden_need(small_model):
+    model = small_model(neighbour_signal_effect=0.0, presence_effect=0.0)
+    pop = model.pop
+    pop.sev[:] = 0.0
+    pop.status[:] = 0  # nobody in support
+    pop.sev[:200, 2] = 0.35  # hidden: above the signal floor, below most thresholds
+    pop.smax[:] = pop.sev.max(axis=1)
+    none = pop.signal_early(1, 0.0, np.zeros(pop.n_blocks))
+    many = pop.signal_early(1, 200.0, np.zeros(pop.n_blocks))
+    assert none.size == 0
+    assert many.size > 150 and many.max() < 200
+
+
+def test_m2_switching_off_signalling_loses_early_cases():
+    on = mean_summary(fte_per_1000=1.6)
+    off = mean_summary(fte_per_1000=1.6, m2_early_signalling=False)
+    assert off["signalled_share"] == 0.0 < on["signalled_share"]
+    assert on["caught_early_share"] > off["caught_early_share"] + 0.1
+
+
+# ---- M3 caseload and time ---------------------------------------------------------
+def test_m3_individual_demand_first_collective_gets_the_rest(small_model):
+    model = small_model(collective_time_target=0.3)
+    worker = model.workers[0]
+    worker.allocate_time(0.0)
+    assert worker.collective_hours == pytest.approx(0.3 * worker.capacity)
+    worker.allocate_time(0.9 * worker.capacity)
+    assert worker.collective_hours == pytest.approx(0.1 * worker.capacity)
+    worker.allocate_time(1.2 * worker.capacity)
+    assert worker.collective_hours == 0.0 and worker.overloaded
+    assert worker.service == pytest.approx(1 / 1.2)
+
+
+def test_m3_without_capacity_limits_there_is_no_squeeze():
+    on = mean_summary()
+    off = mean_summary(m3_capacity_limit=False)
+    assert off["overloaded_worker_share"] == 0.0 < on["overloaded_worker_share"]
+    assert off["collective_time_share"] > on["collective_time_share"] + 0.1
+
+
+# ---- M4 two crafts ----------------------------------------------------------------
+@pytest.mark.parametrize("switch", [True, False])
+def test_m4_collective_skill_grows_with_training_and_practice(small_model, switch):
+    model = small_model(training_hours=80.0, m4_skill_dynamics=switch)
+    worker = model.workers[0]
+    start = worker.skill_collective
+    for _ in range(52):
+        worker.learn(practice_hours=3.0)
+    assert bool(worker.skill_collective > start + 0.05) is switch
+
+
+def test_m4_skill_decays_without_practice_or_training(small_model):
+    worker = small_model(training_hours=0.0).workers[0]
+    worker.skill_collective = 0.5
+    for _ in range(52):
+        worker.learn(practice_hours=0.0)
+    assert worker.skill_collective < 0.5
+
+
+# ---- M5 mandate and maatwerk ------------------------------------------------------
+def test_m5_mandate_shortens_time_to_support():
+    with_mandate = mean_summary(mandate=1.0)
+    without = mean_summary(mandate=0.0)
+    assert with_mandate["wait_weeks_mean"] < 0.5 * without["wait_weeks_mean"]
+
+
+def test_m5_input_steering_caps_visits(small_model):
+    assert small_model(steering=0.0).municipality.visit_factor < 1.0
+    assert small_model(steering=1.0).municipality.visit_factor == 1.0
+    assert small_model(steering=0.0, m5_mandate_rules=False).municipality.visit_factor == 1.0
+
+
+def test_m5_indication_delay_shrinks_with_escalation_agreements(small_model):
+    slow = small_model(escalation_agreements=0.0).municipality.indication_delay
+    fast = small_model(escalation_agreements=1.0).municipality.indication_delay
+    assert fast < slow
+
+
+# ---- M6 providers, secondment, specialists ----------------------------------------
+def test_m6_unaligned_providers_step_down_less(small_model):
+    aligned = small_model(provider_alignment=1.0).providers[0].step_down_chance
+    unaligned = small_model(provider_alignment=0.0).providers[0].step_down_chance
+    switched_off = small_model(provider_alignment=0.0, m6_provider_behaviour=False)
+    assert unaligned < aligned
+    assert switched_off.providers[0].step_down_chance == aligned
+
+
+def test_m6_seconded_teams_keep_more_residents_in_maatwerk():
+    seconded = mean_summary(independence=0.0)
+    independent = mean_summary(independence=1.0)
+    assert seconded["maatwerk_clients_per_1000"] > independent["maatwerk_clients_per_1000"]
+
+
+def test_m6_specialist_access_keeps_mental_health_complex_cases_in_the_team(small_model):
+    def light_share(access):
+        model = small_model(specialist_access=access)
+        pop, worker = model.pop, model.workers[0]
+        idx = np.arange(200)
+        pop.sev[idx] = 0.0
+        pop.sev[idx, MENTAL_HEALTH] = 0.45
+        pop.sev[idx, CARE_SUPPORT] = 0.45
+        pop.smax[idx] = 0.45
+        route = worker.decide(idx, np.zeros(idx.size, bool))
+        return (route == LIGHT).mean()
+
+    assert light_share(0.0) == 0.0
+    assert light_share(1.0) == 1.0
+
+
+# ---- M7 collective initiatives ----------------------------------------------------
+def test_m7_initiatives_form_and_serve_participants_only_with_the_mechanism():
+    rich = {"fte_per_1000": 2.0, "collective_budget_share": 0.1}
+    on = mean_summary(**rich)
+    off = mean_summary(**rich, m7_initiatives=False)
+    assert off["initiatives_active"] == 0.0 and off["participants_per_1000"] == 0.0
+    assert on["initiatives_active"] >= 1.0 and on["participants_per_1000"] > 1.0
+
+
+def test_m7_collective_support_costs_less_than_half_of_maatwerk_per_person():
+    """P2 at the level of one participant: group tariff against maatwerk cost."""
+    s = mean_summary(fte_per_1000=2.0, collective_budget_share=0.1)
+    per_participant_year = s["cost_collective_per_resident_year"] * 1000 / s["participants_per_1000"]
+    model = NeighbourhoodModel({"n_residents": 500})
+    assert per_participant_year < 0.5 * model.p.maatwerk_cost_year
+
+
+def test_m7_reluctance_lowers_joining():
+    rich = {"fte_per_1000": 2.0, "collective_budget_share": 0.1}
+    eager = mean_summary(**rich, reluctance_mean=0.1)
+    shy = mean_summary(**rich, reluctance_mean=0.9)
+    assert shy["participants_per_1000"] < 0.7 * eager["participants_per_1000"]
+
+
+def test_m7_group_room_is_respected():
+    rng = np.random.default_rng(0)
+    groups = np.array([0, 0, 0, 1, 1, 2, 0, 1])
+    room = np.array([2, 5, 0])
+    keep = _within_room(groups, room, rng)
+    kept = groups[keep]
+    assert (kept == 0).sum() == 2 and (kept == 1).sum() == 3 and (kept == 2).sum() == 0
+
+
+# ---- M8 self- and shared reliance -------------------------------------------------
+def test_m8_neighbours_with_spare_capacity_help(small_model):
+    for switch in (True, False):
+        model = small_model(m8_reliance_dynamics=switch)
+        pop = model.pop
+        pop.sev[:] = 0.0
+        pop.smax[:] = 0.0
+        pop.update_support()
+        assert bool(pop.support.mean() > 0.1) is switch
+
+
+def test_m8_volunteers_have_more_to_give(small_model):
+    model = small_model()
+    pop = model.pop
+    pop.update_support()
+    before = pop.support.copy()
+    pop.status[:] = VOLUNTEER
+    pop.update_support()
+    assert pop.support.mean() > before.mean()
+
+
+def test_m8_long_dependence_erodes_and_collective_work_builds_self_reliance(small_model):
+    model = small_model()
+    pop = model.pop
+    start = pop.sr.copy()
+    pop.status[:100] = MAATWERK
+    pop.start_week[:100] = -200
+    pop.status[100:200] = 4  # collective
+    for week in range(1, 27):
+        pop.update_reliance(week)
+    assert pop.sr[:100].mean() < start[:100].mean() - 0.02
+    assert pop.sr[100:200].mean() > start[100:200].mean() + 0.02
+
+
+def test_m8_switching_off_removes_shared_reliance():
+    off = mean_summary(m8_reliance_dynamics=False)
+    on = mean_summary()
+    assert off["neighbour_share_of_need"] == 0.0 < on["neighbour_share_of_need"]
+
+
+# ---- M9 municipality review -------------------------------------------------------
+def _reviewed(small_model, spent_share: float, **params) -> Municipality:
+    model = small_model(**params)
+    mun = model.municipality
+    mun.spent_year = spent_share * mun.budget_year
+    mun.review()
+    return mun
+
+
+def test_m9_input_steering_cuts_after_overspending(small_model):
+    mun = _reviewed(small_model, 1.2, steering=0.0)
+    assert mun.extra_cut > 0.0
+    assert mun.collective_budget < mun.base_collective_budget
+    off = _reviewed(small_model, 1.2, steering=0.0, m9_municipal_review=False)
+    assert off.extra_cut == 0.0 and off.collective_budget == off.base_collective_budget
+
+
+def test_m9_outcome_steering_reinvests_savings(small_model):
+    mun = _reviewed(small_model, 0.8, steering=1.0)
+    assert mun.reinvested == pytest.approx(0.2 * mun.budget_year)
+    assert mun.collective_budget > mun.base_collective_budget
+    assert mun.extra_team_hours > 0.0
+    assert _reviewed(small_model, 0.8, steering=0.0).reinvested == 0.0
+
+
+# ---- M10 the pre-2015 approach ----------------------------------------------------
+def test_m10_pre_2015_has_a_desk_and_no_team(small_model):
+    model = small_model(pre_2015=True)
+    assert model.workers == [] and model.mandate == 0.0
+    model.run_model()
+    s = model.summary()
+    assert s["signalled_share"] == 0.0
+    assert s["initiatives_active"] == 0.0
+    assert s["collective_time_share"] == 0.0
+    p = model.p
+    desk = p.desk_fte_per_1000 * p.hours_per_fte * p.worker_hour_cost * 52 / 1000
+    assert s["cost_team_per_resident_year"] == pytest.approx(desk)
+    assert ((model.pop.status == TEAM).sum()) == 0
