@@ -189,7 +189,7 @@ class NeighbourhoodModel(mesa.Model):
         self.pop.update_support()
         requests, signalled = self.take_requests()
         self.decide_indications()
-        intakes = self.run_team_intake() if self.workers else self._no_intake()
+        intakes = self.run_team_intake() if self.workers else 0
         starts = self.admit_to_providers()
         self.treat_and_evolve()
         self.close_and_escalate()
@@ -302,9 +302,6 @@ class NeighbourhoodModel(mesa.Model):
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
         return pos
-
-    def _no_intake(self) -> int:
-        return 0
 
     def _count_intakes(self, idx: np.ndarray) -> None:
         """Record intake severity and whether the case was caught early (before heavy)."""
