@@ -217,7 +217,6 @@ class NeighbourhoodModel(mesa.Model):
                 [i.block for i in self.initiatives.values() if i.running], minlength=pop.n_blocks
             )
             signalled = pop.signal_early(week, self.outreach_per_1000, per_block)
-            signalled = np.setdiff1d(signalled, asks, assume_unique=True)
         new = np.concatenate([asks, signalled])
         if self.workers:
             pop.enqueue(new, week, FOR_TEAM)
@@ -272,16 +271,16 @@ class NeighbourhoodModel(mesa.Model):
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
         queue = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM))
+        if queue.size == 0:
+            return 0
         queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
-        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold)
-        est *= self.municipality.visit_factor
+        visit = self.municipality.visit_factor
+        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold) * visit
         cells = cell_map(self)
         pos = 0
         for worker in sorted(self.workers, key=lambda w: -w.spare_hours()):
-            if pos >= queue.size:
-                break
             spare = worker.spare_hours()
-            if spare <= 0:
+            if pos >= queue.size or spare <= 0:
                 continue
             k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
             take = queue[pos : pos + k]
@@ -292,15 +291,17 @@ class NeighbourhoodModel(mesa.Model):
             option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
             route = worker.decide(take, option >= 0)
             pop.worker[take] = worker.index
-            self._start_team_support(take[route == LIGHT], heavy=False)
-            self._start_team_support(take[route == TEAM_HEAVY], heavy=True)
+            light, heavy = route == LIGHT, route == TEAM_HEAVY
+            self._start_team_support(take[light], heavy=False)
+            self._start_team_support(take[heavy], heavy=True)
             coll = route == COLLECTIVE_ARRANGEMENT
             self._join_initiative(take[coll], option[coll])
             self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
             self._route_to_indication(take[route == INDICATION])
-        demand = self.team_demand()
-        for worker in self.workers:
-            worker.allocate_time(float(demand[worker.index]))
+            kept = take[light | heavy]
+            added = case_hours(self, kept, pop.heavy[kept]).sum() * visit
+            added += (route == INDICATION).sum() * p.light_case_hours
+            worker.allocate_time(worker.demand + float(added))
         return pos
 
     def _count_intakes(self, idx: np.ndarray) -> None:
@@ -372,9 +373,9 @@ class NeighbourhoodModel(mesa.Model):
             mine = wait[pop.provider[wait] == provider.index][: provider.free_places]
             provider.clients += mine.size
             admitted.append(mine)
-        taken = np.concatenate(admitted)
-        rest = np.setdiff1d(wait, taken, assume_unique=True)
-        rest = rest[np.argsort(pop.request_week[rest], kind="stable")]
+        free = np.ones(pop.n, bool)
+        free[np.concatenate(admitted)] = False
+        rest = wait[free[wait]]  # still in order of request
         for provider in self.providers:
             n = min(provider.free_places, rest.size)
             pop.provider[rest[:n]] = provider.index

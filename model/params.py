@@ -1109,22 +1109,16 @@ class Params(Mapping[str, Any]):
     Read values as ``params["mandate"]`` or ``params.mandate``.
     """
 
-    __slots__ = ("_values",)
-
     def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
         values = {name: p.default for name, p in REGISTRY.items()}
         for name, value in (overrides or {}).items():
             values[name] = _lookup(name).check(value)
+        # Values double as instance attributes: the model reads them every week.
+        self.__dict__.update(values)
         object.__setattr__(self, "_values", values)
 
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Params is immutable; use .replace(...)")

@@ -94,6 +94,9 @@ class Population:
         self.rng = rng
         self.age = rng.choice(3, size=n, p=AGE_SHARES).astype(np.int8)
         self.members = [np.flatnonzero(self.age == a) for a in range(3)]
+        self.by_age = np.concatenate(self.members)
+        self.age_sizes = np.array([m.size for m in self.members])
+        self.age_offset = np.concatenate([[0], np.cumsum(self.age_sizes)[:-1]])
         self.sev = np.zeros((n, 4))
         self.smax = np.zeros(n)
         sr = rng.beta(6.0 * p.self_reliance_mean, 6.0 * (1 - p.self_reliance_mean), n)
@@ -124,6 +127,7 @@ class Population:
         self.adj = watts_strogatz(n, p.network_k, p.network_rewire, rng)
         self.degree = np.maximum(np.asarray(self.adj.sum(axis=1)).ravel(), 1.0)
         self.support = np.zeros(n)
+        self.contact_share = np.zeros(n)
         # Share of normal recovery each resident's domains allow (M1: elderly care is chronic).
         self.recovery = np.ones((n, 4))
         self.recovery[self.age == ELDERLY, CARE_SUPPORT] = 1.0 - p.elderly_care_chronicity
@@ -136,18 +140,27 @@ class Population:
 
     # ---- M1 -----------------------------------------------------------------
     def arrive_problems(self) -> None:
-        """M1: draw this week's new problems per domain and age group, and add their severity."""
+        """M1: draw this week's new problems per domain and age group, and add their severity.
+
+        The number of new problems in each (domain, age) cell is Poisson; the residents who
+        get them are drawn uniformly within the age group (all cells in one draw).
+        """
         p, rng = self.p, self.rng
-        for d in range(4):
-            for a in range(3):
-                k = rng.poisson(self.weekly_rate[d, a] * self.members[a].size)
-                if k == 0:
-                    continue
-                who = self.members[a][rng.integers(0, self.members[a].size, k)]
-                add = p.new_problem_severity * rng.uniform(0.5, 1.5, k)
-                np.add.at(self.sev[:, d], who, add)
-                self.sev[who, d] = np.minimum(self.sev[who, d], 1.0)
-                self.smax[who] = self.sev[who].max(axis=1)
+        counts = rng.poisson(self.weekly_rate * self.age_sizes).ravel()  # cells d*3 + a
+        total = int(counts.sum())
+        if total == 0:
+            return
+        cells = np.repeat(np.arange(12), counts)
+        ages = cells % 3
+        u = rng.random(2 * total)
+        who = self.by_age[self.age_offset[ages] + (u[:total] * self.age_sizes[ages]).astype(np.int64)]
+        add = p.new_problem_severity * (0.5 + u[total:])
+        flat = self.sev.reshape(-1)
+        np.add.at(flat, who * 4 + cells // 3, add)
+        rows = self.sev[who]
+        np.minimum(rows, 1.0, out=rows)
+        self.sev[who] = rows
+        self.smax[who] = rows.max(axis=1)
 
     def open_cases(self) -> np.ndarray:
         """Indices of residents with any open problem."""
@@ -170,28 +183,28 @@ class Population:
         """
         p = self.p
         s = self.sev[idx]
-        active = s > 0.0
-        sr = self.sr[idx, None]
-        sup = self.support[idx, None]
-        growth = 0.0
-        if p.m1_escalation:
-            growth = p.escalation_rate * s * (1.0 - sr) * (1.0 - sup) * (1.0 - treated)
-        rec = self.recovery[idx] * active
-        own = p.own_recovery_rate * sr * rec
-        nb = p.neighbour_help * sup * rec
+        sr = self.sr[idx]
+        sup = self.support[idx]
+        rec = self.recovery[idx] * (s > 0.0)
+        own = (p.own_recovery_rate * sr)[:, None] * rec
+        nb = (p.neighbour_help * sup)[:, None] * rec
         relief = relief * rec
-        new = s + growth - own - nb - relief
-        removed = np.clip(s + growth - new, 0.0, None)
-        new = np.clip(new, 0.0, 1.0)
+        down = own + nb + relief
+        level = s
+        if p.m1_escalation:
+            rate = p.escalation_rate * (1.0 - sr) * (1.0 - sup)
+            level = s + s * rate[:, None] * (1.0 - treated)
+        new = level - down
+        # Share of the push down that took effect: less than 1 where severity reached 0.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(down > 0.0, np.minimum(1.0, level / down), 0.0)
+        np.clip(new, 0.0, 1.0, out=new)
         new[new < 0.02] = 0.0  # a trace of a problem is no problem
         self.sev[idx] = new
         self.smax[idx] = new.max(axis=1)
-        total = own + nb + relief
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(total > 0, removed / total, 0.0)
         own_done = (own * frac).sum(axis=1)
         if p.m8_reliance_dynamics:
-            self.sr[idx] = np.minimum(1.0, self.sr[idx] + p.self_reliance_gain * own_done)
+            self.sr[idx] = np.minimum(1.0, sr + p.self_reliance_gain * own_done)
         return {
             "own": float(own_done.sum()),
             "neighbours": float((nb * frac).sum()),
@@ -200,17 +213,22 @@ class Population:
 
     # ---- M8 -----------------------------------------------------------------
     def update_support(self) -> None:
-        """M8: network support each resident can draw on (0-1).
+        """M8 (and M2): what each resident's network neighbours offer this week.
 
-        A neighbour's spare capacity is its self-reliance times (1 - its own worst
-        severity), doubled for volunteers; support is the mean over neighbours, scaled
-        by the resident's tie strength.
+        ``support`` (0-1): a neighbour's spare capacity is its self-reliance times (1 - its
+        own worst severity), doubled for volunteers; support is the mean over neighbours,
+        scaled by the resident's tie strength. ``contact_share``: the share of neighbours
+        in touch with the team or an initiative (used for early signalling, M2). One
+        sparse product computes both.
         """
+        status = self.status
+        in_contact = (status == TEAM) | (status == COLLECTIVE) | (status == VOLUNTEER)
+        spare = self.sr * (1.0 - self.smax) * (1.0 + (status == VOLUNTEER))
         if not self.p.m8_reliance_dynamics:
-            self.support[:] = 0.0
-            return
-        spare = self.sr * (1.0 - self.smax) * (1.0 + (self.status == VOLUNTEER))
-        self.support = np.minimum(1.0, self.ties * (self.adj @ spare) / self.degree)
+            spare = np.zeros(self.n)
+        both = self.adj @ np.column_stack([spare, in_contact])
+        self.support = np.minimum(1.0, self.ties * both[:, 0] / self.degree)
+        self.contact_share = both[:, 1] / self.degree
 
     def update_reliance(self, week: int) -> None:
         """M8: collective gains, loss under long dependence, and reversion to baseline."""
@@ -251,17 +269,14 @@ class Population:
         p = self.p
         idx = self.open_cases()
         s = self.smax[idx]
-        cand = idx[self.unsupported()[idx] & (s >= p.signal_floor) & (self.reask_week[idx] <= week)]
+        quiet = (s >= p.signal_floor) & (s <= self.threshold[idx]) & (s < 0.9)  # would not ask
+        cand = idx[self.unsupported()[idx] & quiet & (self.reask_week[idx] <= week)]
         if cand.size == 0:
             return cand
-        in_contact = (
-            (self.status == TEAM) | (self.status == COLLECTIVE) | (self.status == VOLUNTEER)
-        ).astype(float)
-        share = (self.adj[cand] @ in_contact) / self.degree[cand]
         hazard = (
             p.outreach_effect * outreach_per_1000
             + p.presence_effect * initiatives_per_block[self.block[cand]]
-            + p.neighbour_signal_effect * share
+            + p.neighbour_signal_effect * self.contact_share[cand]
         )
         hit = self.rng.random(cand.size) < -np.expm1(-hazard)
         return cand[hit]
