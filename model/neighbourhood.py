@@ -52,6 +52,7 @@ from model.resident import (
     YOUTH,
     Population,
     Resident,
+    row_max,
 )
 from model.worker import (
     COLLECTIVE_ARRANGEMENT,
@@ -171,7 +172,7 @@ class NeighbourhoodModel(mesa.Model):
         who, first = np.unique(who, return_index=True)
         doms = doms[first]
         pop.sev[who, doms] = rng.uniform(0.3, 0.7, who.size)
-        pop.smax[who] = pop.sev[who].max(axis=1)
+        pop.smax[who] = row_max(pop.sev[who])
         free = np.array([pr.free_places for pr in self.providers])
         prov = np.repeat(np.arange(len(self.providers)), free)[: who.size]
         who, doms = who[: prov.size], doms[: prov.size]
