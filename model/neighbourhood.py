@@ -445,15 +445,17 @@ class NeighbourhoodModel(mesa.Model):
         p, pop, rng = self.p, self.pop, self.rng
         team = np.flatnonzero(pop.status == TEAM)
         pop.close(team[pop.smax[team] < p.resolved_threshold])
-        crisis = team[pop.smax[team] >= CRISIS]
+        crises = np.flatnonzero(pop.smax >= CRISIS)
+        status = pop.status[crises]
+        crisis = crises[status == TEAM]
         if crisis.size:
             direct = rng.random(crisis.size) < max(self.mandate, p.escalation_agreements)
             self._route_to_provider(crisis[direct], tailored=False)
             self._route_to_indication(crisis[~direct])
-        queued = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM) & (pop.smax >= CRISIS))
+        queued = crises[(status == WAITING) & (pop.wait_kind[crises] == FOR_TEAM)]
         pop.request_sev[queued] = pop.smax[queued]
         self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
-        outgrown = np.flatnonzero((pop.status == COLLECTIVE) & (pop.smax >= CRISIS))
+        outgrown = crises[status == COLLECTIVE]  # need outgrows the group
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
         mw = np.flatnonzero(pop.status == MAATWERK)
         eligible = mw[pop.sev[mw, pop.primary[mw]] < p.step_down_threshold]
@@ -532,11 +534,10 @@ class NeighbourhoodModel(mesa.Model):
             worker.capacity = worker.base_capacity + extra
 
     def _track_youth_care(self) -> None:
-        pop = self.pop
-        youth = pop.age == YOUTH
-        supported = (pop.status == TEAM) | (pop.status == COLLECTIVE) | (pop.status == MAATWERK)
-        self._youth_any |= youth & supported
-        self._youth_maatwerk |= youth & (pop.status == MAATWERK)
+        youth = self.pop.members[YOUTH]
+        status = self.pop.status[youth]
+        self._youth_any[youth] |= (status >= TEAM) & (status <= COLLECTIVE)  # team, maatwerk, group
+        self._youth_maatwerk[youth] |= status == MAATWERK
 
     def _close_youth_year(self) -> None:
         if self.week > self.p.burn_in_weeks:

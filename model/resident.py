@@ -218,8 +218,8 @@ class Population:
             self.sr[idx] = np.minimum(1.0, sr + p.self_reliance_gain * own_done)
         return {
             "own": float(own_done.sum()),
-            "neighbours": float(np.vdot(nb, frac)),
-            "support": float(np.vdot(relief, frac)),
+            "neighbours": float(np.einsum("ij,ij->", nb, frac)),
+            "support": float(np.einsum("ij,ij->", relief, frac)),
         }
 
     # ---- M8 -----------------------------------------------------------------
