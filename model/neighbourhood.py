@@ -173,8 +173,11 @@ class NeighbourhoodModel(mesa.Model):
         doms = doms[first]
         pop.sev[who, doms] = rng.uniform(0.3, 0.7, who.size)
         pop.smax[who] = row_max(pop.sev[who])
+        # Spread the clients over the providers in turn, within their places.
         free = np.array([pr.free_places for pr in self.providers])
-        prov = np.repeat(np.arange(len(self.providers)), free)[: who.size]
+        turns = np.concatenate([np.arange(f) for f in free])
+        prov = np.repeat(np.arange(len(self.providers)), free)[np.argsort(turns, kind="stable")]
+        prov = prov[: who.size]
         who, doms = who[: prov.size], doms[: prov.size]
         pop.status[who] = MAATWERK
         pop.primary[who] = doms
