@@ -498,8 +498,10 @@ class NeighbourhoodModel(mesa.Model):
             recruit(self)
             graduate(self)
             pool = start_initiatives(self, pool)
-        outreach = available * p.outreach_share + pool if p.m2_early_signalling else 0.0
-        used = available - (0.0 if p.m2_early_signalling else pool + available * p.outreach_share)
+        on_initiatives = max(0.0, available * (1.0 - p.outreach_share) - pool) if p.m7_initiatives else 0.0
+        # Collective time not spent on initiatives is outreach (M2).
+        outreach = available - on_initiatives if p.m2_early_signalling else 0.0
+        used = on_initiatives + outreach
         self.outreach_per_1000 = outreach * 1000.0 / p.n_residents
         share = used / available if available > 0 else 0.0
         for worker in self.workers:
