@@ -8,7 +8,8 @@ per case and so under-treats. Escalation agreements shorten the wait.
 M9 Review (Van Arum; RadarAdvies): once a year the municipality compares spending with
 its budget. Input steering answers overspending with tighter visit caps and cuts in
 collective provisions; outcome steering reinvests what is saved into collective
-provisions and into team capacity ("herinvesteren ... ook in capaciteit en expertise").
+provisions and into team capacity ("herinvesteren ... ook in capaciteit en expertise"),
+the latter capped at a share of the team's own hours.
 
 M10 The pre-2015 approach (RadarAdvies): with no team, residents go to the desk for
 an indication and then to a provider; lighter needs are turned away.
@@ -76,13 +77,16 @@ class Municipality(mesa.Agent):
                 cut = input_weight * (-balance)
                 self.collective_budget = max(0.0, self.base_collective_budget - cut)
                 self.reinvested = 0.0
+                self.extra_team_hours = 0.0
             else:
                 self.extra_cut = max(0.0, self.extra_cut - p.input_cut_step)
-                self.reinvested = outcome_weight * balance
-                to_capacity = p.reinvest_capacity_share * self.reinvested
-                self.collective_budget = self.base_collective_budget + self.reinvested - to_capacity
-                self.extra_team_hours = to_capacity / 52.0 / p.worker_hour_cost
-            if balance < 0:
-                self.extra_team_hours = 0.0
+                saved = outcome_weight * balance
+                hours = p.reinvest_capacity_share * saved / 52.0 / p.worker_hour_cost
+                team_hours = self.model.team_fte * p.hours_per_fte
+                self.extra_team_hours = min(hours, p.reinvest_max_share * team_hours)
+                to_collective = (1.0 - p.reinvest_capacity_share) * saved
+                self.collective_budget = self.base_collective_budget + to_collective
+                # What the cap leaves unspent returns to the municipality's general funds.
+                self.reinvested = self.extra_team_hours * 52.0 * p.worker_hour_cost + to_collective
         self.spent_year = 0.0
         self.collective_spent = 0.0

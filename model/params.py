@@ -206,7 +206,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "budget_per_resident",
-        640.0,
+        560.0,
         300.0,
         1200.0,
         "EUR per resident per year",
@@ -241,7 +241,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "arrival_care_support",
-        70.0,
+        66.0,
         0.0,
         150.0,
         "new problems per 1,000 residents per year",
@@ -611,7 +611,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "provider_capacity_per_1000",
-        180.0,
+        250.0,
         20.0,
         400.0,
         "clients per 1,000 residents",
@@ -653,7 +653,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "step_down_rate",
-        0.03,
+        0.08,
         0.0,
         0.5,
         "per week",
@@ -681,7 +681,7 @@ _ENTRIES: list[Param] = [
         "share of decisions",
         "behaviour",
         "M6",
-        "Chance a seconded worker refers a heavy case to the parent provider's maatwerk.",
+        "Chance a seconded worker refers a heavy case to the parent provider; also the step-down a fully seconded team forgoes.",
         WIJLAND,
     ),
     # ---- M7 collective initiatives -----------------------------------------
@@ -949,6 +949,16 @@ _ENTRIES: list[Param] = [
         "M9",
         "Share of reinvested savings spent on extra team hours (the rest: collective provisions).",
         RADAR,
+    ),
+    _p(
+        "reinvest_max_share",
+        0.5,
+        0.0,
+        1.0,
+        "share of team hours",
+        "behaviour",
+        "M9",
+        "Most extra team hours reinvested savings may buy, as a share of the team's own hours.",
     ),
     _p(
         "desk_fte_per_1000",

@@ -39,13 +39,18 @@ class Provider(mesa.Agent):
 
     @property
     def step_down_chance(self) -> float:
-        """M6: weekly chance an eligible client is stepped down.
+        """M6: weekly chance an eligible client is stepped down (indication not renewed).
 
-        Supply pressure from an unaligned provider lowers it; in the pre-2015 approach no
-        contract aligns providers.
+        Supply pressure from an unaligned provider lowers it; so does secondment: seconded
+        workers, caught between the municipality and their parent provider, do not counter
+        that pressure when indications are reviewed. In the pre-2015 approach no contract
+        aligns providers.
         """
         p = self.model.p
         if not p.m6_provider_behaviour:
             return p.step_down_rate
         alignment = 0.0 if p.pre_2015 else p.provider_alignment
-        return p.step_down_rate * (1.0 - p.supply_pressure * (1.0 - alignment))
+        chance = p.step_down_rate * (1.0 - p.supply_pressure * (1.0 - alignment))
+        if self.model.workers:
+            chance *= 1.0 - p.secondment_bias * (1.0 - p.independence)
+        return chance

@@ -167,12 +167,13 @@ def test_m5_indication_delay_shrinks_with_escalation_agreements(small_model):
 
 
 # ---- M6 providers, secondment, specialists ----------------------------------------
-def test_m6_unaligned_providers_step_down_less(small_model):
-    aligned = small_model(provider_alignment=1.0).providers[0].step_down_chance
-    unaligned = small_model(provider_alignment=0.0).providers[0].step_down_chance
-    switched_off = small_model(provider_alignment=0.0, m6_provider_behaviour=False)
-    assert unaligned < aligned
-    assert switched_off.providers[0].step_down_chance == aligned
+def test_m6_unaligned_providers_and_seconded_teams_step_down_less(small_model):
+    aligned = small_model(provider_alignment=1.0, independence=1.0).providers[0].step_down_chance
+    unaligned = small_model(provider_alignment=0.0, independence=1.0).providers[0].step_down_chance
+    seconded = small_model(provider_alignment=1.0, independence=0.0).providers[0].step_down_chance
+    switched_off = small_model(provider_alignment=0.0, independence=0.0, m6_provider_behaviour=False)
+    assert unaligned < aligned and seconded < aligned
+    assert switched_off.providers[0].step_down_chance == aligned == switched_off.p.step_down_rate
 
 
 def test_m6_seconded_teams_keep_more_residents_in_maatwerk():
@@ -289,10 +290,25 @@ def test_m9_input_steering_cuts_after_overspending(small_model):
 
 def test_m9_outcome_steering_reinvests_savings(small_model):
     mun = _reviewed(small_model, 0.8, steering=1.0)
-    assert mun.reinvested == pytest.approx(0.2 * mun.budget_year)
-    assert mun.collective_budget > mun.base_collective_budget
-    assert mun.extra_team_hours > 0.0
+    p = mun.model.p
+    saved = 0.2 * mun.budget_year
+    assert mun.collective_budget == pytest.approx(
+        mun.base_collective_budget + (1 - p.reinvest_capacity_share) * saved
+    )
+    cap = p.reinvest_max_share * mun.model.team_fte * p.hours_per_fte
+    wanted = p.reinvest_capacity_share * saved / 52 / p.worker_hour_cost
+    assert mun.extra_team_hours == pytest.approx(min(cap, wanted)) and mun.extra_team_hours > 0
+    assert 0 < mun.reinvested <= saved
     assert _reviewed(small_model, 0.8, steering=0.0).reinvested == 0.0
+
+
+def test_m9_reinvested_hours_raise_worker_capacity(small_model):
+    model = small_model(steering=1.0)
+    base = sum(w.capacity for w in model.workers)
+    model.municipality.spent_year = 0.5 * model.municipality.budget_year
+    model.municipality.review()
+    model._reinvest_capacity()
+    assert sum(w.capacity for w in model.workers) > base
 
 
 # ---- M10 the pre-2015 approach ----------------------------------------------------
