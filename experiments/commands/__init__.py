@@ -1,0 +1,1 @@
+"""Subcommands of ``wijkteam``; each module has ``register(subparsers)`` (see ``experiments.cli``)."""

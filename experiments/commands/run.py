@@ -1,0 +1,86 @@
+"""``wijkteam run``: compare scenarios with common random numbers; figures and a report."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from experiments.api import scenario_outcome
+from experiments.options import (
+    add_execution_options,
+    add_output_options,
+    add_replicates,
+    add_size_options,
+    execute_kwargs,
+    setup_kwargs,
+)
+from experiments.plots import plot_kpis, plot_series
+from experiments.report import summary_text, write_report
+from experiments.scenario import MAIN_SCENARIOS, available, load
+
+DEFAULT_OUT = "results/scenarios"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="compare scenarios (default: the main ones) with figures and a report",
+        description="Run scenarios from experiments/scenarios/ (or TOML files) with common random "
+        "numbers: replicate i uses the same seed in every scenario. Writes runs.parquet, "
+        "series.parquet, kpis.png, series.png and report.md to --out. Without scenario names "
+        f"it compares the main ones: {', '.join(MAIN_SCENARIOS)}.",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="scenario names or paths to TOML files (default: the main scenarios)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the available scenarios and exit")
+    parser.add_argument(
+        "--no-series",
+        dest="series",
+        action="store_false",
+        help="skip the weekly series (faster; no series figure)",
+    )
+    add_replicates(parser, default=10)
+    add_size_options(parser)
+    add_execution_options(parser)
+    add_output_options(parser, DEFAULT_OUT, replace_by_default=True)
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.list:
+        for name in available():
+            s = load(name)
+            print(f"{name:24s} {s.title}")
+        return 0
+    start = time.monotonic()
+    outcome, scenarios = scenario_outcome(
+        args.scenarios or None,
+        replicates=args.replicates,
+        series=args.series,
+        **setup_kwargs(args),
+        **execute_kwargs(args, args.command_line),
+    )
+    out = Path(args.out)
+    titles = {s.name: s.title for s in scenarios}
+    figures = [plot_kpis(outcome.runs, titles, out / "kpis.png")]
+    series_fig = plot_series(outcome.series, outcome.runs, titles, out / "series.png")
+    figures += [series_fig] if series_fig else []
+    report = write_report(
+        out / "report.md", outcome.runs, scenarios, figures, args.command_line, outcome.manifest
+    )
+    print(summary_text(outcome.runs, scenarios))
+    print(
+        f"\n{outcome.total} runs ({outcome.computed} computed, {outcome.failed} failed) in "
+        f"{time.monotonic() - start:.0f} s; results in {out}/: runs.parquet"
+        f"{', series.parquet' if args.series else ''}, "
+        f"{', '.join(f.name for f in figures)}, {report.name}, manifest.json"
+    )
+    if outcome.failed:
+        print(f"wijkteam: {outcome.failed} runs failed; see the 'error' column of runs.parquet")
+        return 1
+    return 0

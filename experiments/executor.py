@@ -1,0 +1,588 @@
+"""The batch executor: run a list of tasks on local processes or a Dask cluster.
+
+Every experiment (scenario comparisons, sweeps, and later sensitivity analysis and
+calibration) goes through :func:`execute`:
+
+- tasks are built once, up front, from explicit parameter dicts (:func:`make_tasks`), with
+  seeds derived deterministically from the base seed, so results do not depend on the
+  number of workers, the chunking or on resuming;
+- tasks run in chunks on a local ``concurrent.futures`` process pool (default: all cores),
+  in this process (``workers=1``), or on a ``dask.distributed`` cluster (``scheduler=``);
+- finished chunks are written atomically to the results store as they arrive; with
+  ``resume=True`` only runs without a stored result are computed;
+- a run that raises is recorded (parameters, seed, error) and the batch goes on;
+- a progress bar shows runs done, rate and time left; the manifest records the rest.
+
+Example (what ``experiments/sensitivity.py`` would do with a SALib sample)::
+
+    points = [dict(zip(names, row)) for row in sample]
+    tasks = make_tasks(points, replicates=2, base_seed=0, setup={"n_residents": 2000})
+    runs, _ = execute(tasks, out="results/sobol", kind="sobol", resume=True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from experiments.provenance import git_info, package_versions
+from experiments.store import ResultsStore, StoreError
+from model import REGISTRY, SUMMARY_FIELDS, validate
+from model import run as model_run
+
+#: Prefix of parameter columns in ``runs.parquet`` (``p_mandate``); KPIs have bare names.
+PARAM_PREFIX = "p_"
+
+Runner = Callable[..., tuple[dict[str, float], pd.DataFrame]]
+
+
+class WorkerLost(RuntimeError):
+    """A local worker process died; what finished is stored and ``resume`` continues."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One model run: parameter overrides, its seed and where it sits in the design.
+
+    ``tags`` are extra columns for the results table (e.g. ``{"scenario": "mandate"}``).
+    """
+
+    run_id: int
+    params: dict[str, Any]
+    seed: int
+    replicate: int = 0
+    point: int = 0
+    tags: dict[str, Any] = field(default_factory=dict)
+
+
+def run_seed(base_seed: int, replicate: int, point: int | None = None) -> int:
+    """The seed of one run, derived from the base seed with ``numpy.random.SeedSequence``.
+
+    With ``point=None`` (common random numbers) replicate *i* gets the same seed at every
+    design point and in every scenario; otherwise each (point, replicate) gets its own.
+    """
+    entropy = [base_seed, replicate] if point is None else [base_seed, replicate, point]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint32)[0])
+
+
+def make_tasks(
+    points: Sequence[Mapping[str, Any]],
+    replicates: int = 1,
+    base_seed: int = 0,
+    setup: Mapping[str, Any] | None = None,
+    tags: Sequence[Mapping[str, Any]] | None = None,
+    common_random_numbers: bool = True,
+) -> list[Task]:
+    """Tasks for every design point times ``replicates``, validated by the registry.
+
+    ``points`` are parameter overrides (one dict per design point); ``setup`` overrides
+    apply to every point (e.g. ``n_residents``, ``weeks``). Raises ``ParameterError`` for
+    an unknown parameter or a value out of range, before anything runs.
+    """
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1, not {replicates}")
+    if base_seed < 0:
+        raise ValueError(f"the seed must be a non-negative integer, not {base_seed}")
+    tasks = []
+    for i, point in enumerate(points):
+        params = validate({**(setup or {}), **point}).overrides()
+        for r in range(replicates):
+            seed = run_seed(base_seed, r, None if common_random_numbers else i)
+            tasks.append(Task(i * replicates + r, params, seed, r, i, dict(tags[i]) if tags else {}))
+    return tasks
+
+
+def design_fingerprint(tasks: Iterable[Task], collect_series: bool) -> str:
+    """A hash of everything that determines the results, to check that a resume matches."""
+    payload = [[t.run_id, t.seed, sorted(t.params.items()), sorted(t.tags.items())] for t in tasks]
+    text = json.dumps([payload, collect_series], default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---- what runs in a worker -----------------------------------------------------------
+def run_chunk(
+    tasks: Sequence[Task], collect_series: bool = False, runner: Runner | None = None
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Run tasks one after another; a task that raises gives a ``failed`` row, not an error."""
+    runner = runner or model_run
+    rows, series = [], []
+    for task in tasks:
+        start = time.perf_counter()
+        row = {
+            "run_id": task.run_id,
+            **task.tags,
+            "point": task.point,
+            "replicate": task.replicate,
+            "seed": task.seed,
+        }
+        try:
+            params = validate(task.params)
+            row.update({PARAM_PREFIX + k: v for k, v in params.items()})
+            summary, weekly = runner(params, seed=task.seed, collect=collect_series)
+        except Exception as exc:  # a failing run is recorded and the batch goes on
+            row.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
+            row.update({k: math.nan for k in SUMMARY_FIELDS})
+        else:
+            row.update(status="ok", error="")
+            row.update({k: float(summary.get(k, math.nan)) for k in SUMMARY_FIELDS})
+            if collect_series:
+                weekly = weekly.copy()
+                for key, value in reversed(
+                    [("run_id", task.run_id), *task.tags.items(), ("replicate", task.replicate)]
+                ):
+                    weekly.insert(0, key, value)
+                series.append(weekly)
+        row["elapsed_s"] = time.perf_counter() - start
+        rows.append(row)
+    return rows, series
+
+
+def _worker_init() -> None:
+    """Local workers ignore Ctrl-C: the main process stops the pool and stores what is done."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# ---- the executor ---------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What :func:`execute` did: counts, the store folder and the results."""
+
+    runs: pd.DataFrame
+    series: pd.DataFrame
+    total: int
+    computed: int
+    failed: int
+    out: Path | None
+    manifest: dict[str, Any]
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunk_size_for(n_tasks: int, workers: int) -> int:
+    """Chunks small enough to balance the load and to store progress often (≈8 per worker)."""
+    return max(1, min(20, math.ceil(n_tasks / (8 * max(workers, 1)))))
+
+
+def execute(
+    tasks: Sequence[Task],
+    out: str | Path | None = None,
+    *,
+    kind: str = "sweep",
+    workers: int | None = None,
+    scheduler: Any = None,
+    chunk_size: int | None = None,
+    collect_series: bool = False,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+    info: Mapping[str, Any] | None = None,
+    runner: Runner | None = None,
+) -> Outcome:
+    """Run ``tasks`` and return their results, storing them in ``out`` if given.
+
+    Parameters
+    ----------
+    tasks:
+        From :func:`make_tasks` (or built by hand; run ids must be unique).
+    out:
+        Results folder (``results/<name>``); ``None`` keeps everything in memory.
+    workers:
+        Local processes (default: all cores); 1 runs in this process.
+    scheduler:
+        Address of a Dask scheduler (``tcp://host:8786``) or a ``dask.distributed.Client``;
+        when given, the chunks run on that cluster and ``workers`` is ignored. The
+        workers must be able to import ``experiments`` and ``model`` (install the
+        project on every worker machine).
+    resume:
+        Keep runs already stored in ``out`` (which must come from the same design) and
+        compute only the others; runs recorded as failed are tried again.
+    overwrite:
+        Replace earlier results in ``out``; without it (or ``resume``) a non-empty
+        folder is an error.
+    info:
+        Extra entries for the manifest (design, scenarios, ...).
+    runner:
+        The function run for each task, ``runner(params, seed=, collect=)``; default
+        ``model.run``. Must be importable by the workers.
+    """
+    if len({t.run_id for t in tasks}) != len(tasks):
+        raise ValueError("run ids of the tasks are not unique")
+    if isinstance(scheduler, str):  # connect before anything is written
+        from dask.distributed import Client
+
+        with Client(scheduler, timeout="20s") as client:
+            return execute(
+                tasks,
+                out,
+                kind=kind,
+                scheduler=client,
+                chunk_size=chunk_size,
+                collect_series=collect_series,
+                resume=resume,
+                overwrite=overwrite,
+                progress=progress,
+                command=command,
+                info=info,
+                runner=runner,
+            )
+    store = ResultsStore(out) if out is not None else None
+    fingerprint = design_fingerprint(tasks, collect_series)
+    done_ids: set[int] = set()
+    sessions: list[dict[str, Any]] = []
+    if store is not None:
+        old = store.read_manifest()
+        if resume and store.exists():
+            if old is not None and old.get("design_sha256") != fingerprint:
+                raise StoreError(
+                    f"{store.path} holds results of a different design (other parameters, seeds "
+                    "or sizes); use another --out, or --overwrite to replace them"
+                )
+            stored = store.read_runs()
+            if not stored.empty:
+                done_ids = set(stored.loc[stored["status"] == "ok", "run_id"].astype(int))
+            sessions = list((old or {}).get("sessions", []))
+        elif store.exists():
+            if not overwrite:
+                raise StoreError(
+                    f"{store.path} already holds results; add --resume to continue them or "
+                    "--overwrite to replace them"
+                )
+            store.clear()
+    todo = [t for t in tasks if t.run_id not in done_ids]
+    local_workers = 1 if scheduler is not None else (workers or default_workers())
+    size = chunk_size or chunk_size_for(len(todo), _cluster_size(scheduler) or local_workers)
+    git = git_info()
+    session = {
+        "started": _now(),
+        "finished": None,
+        "status": "running",
+        "to_compute": len(todo),
+        "git_commit": git["commit"],  # a resumed sweep records the code of each session
+    }
+    manifest = {
+        "name": store.path.name if store else None,
+        "kind": kind,
+        "command": command or "python API (experiments.execute)",
+        "status": "running",
+        "created": (store.read_manifest() or {}).get("created", _now()) if store else _now(),
+        "started": session["started"],
+        "finished": None,
+        "runs": {"total": len(tasks), "done": len(done_ids), "failed": 0, "todo": len(todo)},
+        "design_sha256": fingerprint,
+        "executor": {
+            "backend": "dask" if scheduler is not None else ("in-process" if local_workers == 1 else "local"),
+            "workers": None if scheduler is not None else local_workers,
+            "scheduler": _scheduler_address(scheduler),
+            "chunk_size": size,
+        },
+        "seeds": {
+            "rule": "numpy.random.SeedSequence([base_seed, replicate]) (common random numbers) "
+            "or SeedSequence([base_seed, replicate, point])",
+            "unique": sorted({t.seed for t in tasks}),
+        },
+        "collect_series": collect_series,
+        **dict(info or {}),
+        "parameters": {
+            "defaults": {k: p.default for k, p in REGISTRY.items()},
+            "points": _points(tasks),
+        },
+        "versions": package_versions(),
+        "git": git,
+        "sessions": sessions + [session],
+    }
+    if store is not None:
+        store.path.mkdir(parents=True, exist_ok=True)
+        store.write_manifest(manifest)
+
+    rows: list[dict[str, Any]] = []
+    series: list[pd.DataFrame] = []
+    pending_rows: list[dict[str, Any]] = []
+    pending_series: list[pd.DataFrame] = []
+    last_flush = time.monotonic()
+    status = "interrupted"  # until every chunk has come back
+
+    def flush() -> None:
+        nonlocal last_flush
+        if store is not None and pending_rows:
+            store.write_part(_frame(pending_rows), _concat(pending_series))
+        pending_rows.clear()
+        pending_series.clear()
+        last_flush = time.monotonic()
+
+    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    bar = tqdm(
+        total=len(tasks),
+        initial=len(tasks) - len(todo),
+        unit="run",
+        desc=manifest["name"] or kind,
+        disable=not progress,
+        dynamic_ncols=True,
+        file=sys.stderr,
+    )
+    try:
+        with (
+            _terminate_as_interrupt(),
+            closing(_run_chunks(chunks, local_workers, scheduler, collect_series, runner)) as results,
+        ):
+            for chunk_rows, chunk_series in results:
+                rows += chunk_rows
+                series += chunk_series
+                pending_rows.extend(chunk_rows)
+                pending_series.extend(chunk_series)
+                failed_now = sum(r["status"] != "ok" for r in rows)
+                bar.update(len(chunk_rows))
+                if failed_now:
+                    bar.set_postfix(failed=failed_now)
+                if len(pending_rows) >= max(size, 20) or time.monotonic() - last_flush > 15.0:
+                    flush()
+        status = "done"
+    finally:
+        bar.close()
+        flush()
+        failed = sum(r["status"] != "ok" for r in rows)
+        session.update(finished=_now(), status=status, computed=len(rows), failed=failed)
+        manifest.update(status=status, finished=session["finished"])
+        if store is not None:
+            if status == "done":
+                all_runs, all_series = store.merge()
+            else:
+                all_runs = store.read_runs()
+                all_series = pd.DataFrame()
+            n_ok = int((all_runs["status"] == "ok").sum()) if not all_runs.empty else 0
+            n_failed = int((all_runs["status"] != "ok").sum()) if not all_runs.empty else 0
+            manifest["runs"] = {
+                "total": len(tasks),
+                "done": n_ok,
+                "failed": n_failed,
+                "todo": len(tasks) - n_ok - n_failed,
+            }
+            store.write_manifest(manifest)
+    if store is None:
+        all_runs = _frame(rows).sort_values("run_id").reset_index(drop=True) if rows else pd.DataFrame()
+        all_series = _concat(series)
+        if all_series is not None and not all_series.empty:
+            all_series = all_series.sort_values(["run_id", "week"]).reset_index(drop=True)
+        manifest["runs"].update(done=len(rows) - failed, failed=failed, todo=0)
+    return Outcome(
+        runs=all_runs,
+        series=all_series if all_series is not None else pd.DataFrame(),
+        total=len(tasks),
+        computed=len(rows),
+        failed=int(manifest["runs"]["failed"]),
+        out=store.path if store else None,
+        manifest=manifest,
+    )
+
+
+def _run_chunks(
+    chunks: list[list[Task]],
+    workers: int,
+    scheduler: Any,
+    collect_series: bool,
+    runner: Runner | None,
+) -> Iterator[tuple[list[dict[str, Any]], list[pd.DataFrame]]]:
+    """Yield the results of each chunk as it finishes (in completion order)."""
+    if not chunks:
+        return
+    if scheduler is not None:
+        yield from _run_dask(chunks, scheduler, collect_series, runner)
+    elif workers == 1:
+        for chunk in chunks:
+            yield run_chunk(chunk, collect_series, runner)
+    else:
+        yield from _run_local(chunks, workers, collect_series, runner)
+
+
+def _run_local(chunks, workers, collect_series, runner):
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["experiments.executor"])
+    with _deferred_interrupts():  # a Ctrl-C while workers start is handled once they have
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init
+        )
+    clean = False
+    try:
+        queue = iter(chunks)
+        running: dict[Future, list[Task]] = {}
+        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
+        with _deferred_interrupts():
+            for chunk in _take(queue, 2 * workers):
+                running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                chunk = running.pop(fut)
+                if isinstance(fut.exception(), BrokenProcessPool):
+                    raise WorkerLost(
+                        "a worker process died (out of memory or killed?); the finished runs are "
+                        "stored: continue with --resume"
+                    )
+                yield _result_or_failure(fut, chunk)
+                with _deferred_interrupts():
+                    for nxt in _take(queue, 1):
+                        running[pool.submit(run_chunk, nxt, collect_series, runner)] = nxt
+        clean = True
+    finally:
+        with _deferred_interrupts():
+            if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
+                processes = list(getattr(pool, "_processes", {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.terminate()
+                for process in processes:
+                    process.join(timeout=10)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(chunks, client, collect_series, runner):
+    from dask.distributed import as_completed
+
+    futures = client.map(
+        run_chunk,
+        chunks,
+        collect_series=collect_series,
+        runner=runner,
+        pure=False,
+        key=[f"wijkteam-chunk-{c[0].run_id}-{os.getpid()}-{time.time_ns()}" for c in chunks],
+    )
+    by_key = {f.key: c for f, c in zip(futures, chunks, strict=True)}
+    try:
+        for fut in as_completed(futures):
+            yield _result_or_failure(fut, by_key[fut.key])
+    finally:
+        client.cancel(futures)
+
+
+def _result_or_failure(fut: Any, chunk: list[Task]):
+    """The chunk's results, or each of its runs recorded as failed if the worker died."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        message = f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+        rows = []
+        for task in chunk:
+            row = {
+                "run_id": task.run_id,
+                **task.tags,
+                "point": task.point,
+                "replicate": task.replicate,
+                "seed": task.seed,
+                **{PARAM_PREFIX + k: v for k, v in validate(task.params).items()},
+                "status": "failed",
+                "error": message,
+                **{k: math.nan for k in SUMMARY_FIELDS},
+                "elapsed_s": math.nan,
+            }
+            rows.append(row)
+        return rows, []
+
+
+def _take(iterator: Iterator, n: int) -> list:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+def _cluster_size(client: Any) -> int | None:
+    """Threads of the Dask cluster (to size the chunks), or None without one."""
+    if client is None:
+        return None
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # the size only tunes the chunking
+        return 4
+
+
+def _scheduler_address(scheduler: Any) -> str | None:
+    if scheduler is None or isinstance(scheduler, str):
+        return scheduler
+    return str(getattr(getattr(scheduler, "scheduler", None), "address", scheduler))
+
+
+_INTERRUPTS = {"defer": 0, "pending": False}
+
+
+def _interrupt_handler(signum, frame):
+    if _INTERRUPTS["defer"]:
+        _INTERRUPTS["pending"] = True
+    else:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """Treat SIGTERM (``kill``) like Ctrl-C, so finished runs are stored before exiting."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _interrupt_handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _deferred_interrupts():
+    """Hold back Ctrl-C/SIGTERM while worker processes start or stop; raise it afterwards."""
+    _INTERRUPTS["defer"] += 1
+    try:
+        yield
+    finally:
+        _INTERRUPTS["defer"] -= 1
+    if not _INTERRUPTS["defer"] and _INTERRUPTS["pending"]:
+        _INTERRUPTS["pending"] = False
+        raise KeyboardInterrupt
+
+
+def _points(tasks: Sequence[Task]) -> list[dict[str, Any]]:
+    """Distinct parameter overrides by design point, in point order."""
+    seen: dict[int, dict[str, Any]] = {}
+    for t in tasks:
+        seen.setdefault(t.point, {**t.tags, **t.params})
+    return [seen[k] for k in sorted(seen)]
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None and not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

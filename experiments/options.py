@@ -1,0 +1,147 @@
+"""Command-line options shared by every subcommand, so they mean the same everywhere.
+
+A subcommand module calls the ``add_*`` helpers on its parser and turns the parsed
+arguments into API keyword arguments with :func:`setup_kwargs` and :func:`execute_kwargs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, NoReturn
+
+from model.params import REGISTRY
+
+
+class CommandError(RuntimeError):
+    """A user error found by a subcommand; ``wijkteam`` prints it as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a non-negative whole number (a base seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return value
+
+
+def _range(name: str) -> str:
+    p = REGISTRY[name]
+    return f"{int(p.low)}-{int(p.high)}, default {p.default}"
+
+
+def add_size_options(parser: argparse.ArgumentParser) -> None:
+    """``--residents``, ``--weeks``, ``--burn-in`` and ``--seed``."""
+    group = parser.add_argument_group("size and seed (the same in every subcommand)")
+    group.add_argument(
+        "--residents",
+        type=positive_int,
+        metavar="R",
+        help=f"residents in the neighbourhood ({_range('n_residents')})",
+    )
+    group.add_argument(
+        "--weeks",
+        type=positive_int,
+        metavar="W",
+        help=f"reported weeks after the burn-in ({_range('weeks')})",
+    )
+    group.add_argument(
+        "--burn-in",
+        type=int,
+        metavar="B",
+        dest="burn_in",
+        help=f"weeks simulated before reporting ({_range('burn_in_weeks')})",
+    )
+    group.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        metavar="S",
+        help="base seed; run seeds derive from it and the replicate number (default 0)",
+    )
+
+
+def add_replicates(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--replicates``: runs per scenario or design point, with common random numbers."""
+    parser.add_argument(
+        "--replicates",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help="replicates per scenario or design point; replicate i uses the same "
+        f"seed everywhere (default {default})",
+    )
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--scheduler``."""
+    group = parser.add_argument_group("where to run")
+    group.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="local worker processes (default: all cores; 1 runs in this process)",
+    )
+    group.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)"
+    )
+
+
+def add_output_options(
+    parser: argparse.ArgumentParser, default_out: str, replace_by_default: bool = False
+) -> None:
+    """``--out``, ``--resume``, ``--overwrite`` and ``--quiet``."""
+    group = parser.add_argument_group("results")
+    group.add_argument(
+        "--out", default=default_out, metavar="DIR", help=f"results folder (default {default_out})"
+    )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out: compute only the runs not stored yet",
+    )
+    if replace_by_default:
+        parser.set_defaults(overwrite=True)
+    else:
+        group.add_argument("--overwrite", action="store_true", help="replace earlier results in --out")
+    group.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def setup_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """API keyword arguments for size and seed."""
+    return {"residents": args.residents, "weeks": args.weeks, "burn_in": args.burn_in, "seed": args.seed}
+
+
+def execute_kwargs(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """API keyword arguments for the executor."""
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "out": args.out,
+        "resume": args.resume,
+        "overwrite": args.overwrite and not args.resume,
+        "progress": not args.quiet,
+        "command": command,
+    }

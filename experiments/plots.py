@@ -1,0 +1,209 @@
+"""Figures for policy makers: scenario comparisons over time and of the summary KPIs.
+
+All figures use matplotlib's Agg backend (no display needed) and label axes with units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from model import REGISTRY, SUMMARY_FIELDS  # noqa: E402
+
+#: Weekly series shown in the comparison: (column, label, unit, scale) where scale is
+#: "share", "per1000" (count per 1,000 residents) or "eur" (EUR per week -> per resident a year).
+SERIES_PANELS: tuple[tuple[str, str, str, str], ...] = (
+    ("collective_time_share", "Collective and outreach work", "% of direct worker hours", "share"),
+    ("caseload_per_fte", "Caseload", "cases per FTE", "raw"),
+    ("waiting", "Waiting list", "residents per 1,000", "per1000"),
+    ("maatwerk_clients", "Individual maatwerk", "clients per 1,000 residents", "per1000"),
+    ("participants", "Collective initiatives", "participants per 1,000 residents", "per1000"),
+    ("cost_total", "Total cost", "EUR per resident per year", "eur"),
+)
+
+#: Summary KPIs in the bar chart: (column, short label, unit label).
+KPI_PANELS: tuple[tuple[str, str, str], ...] = (
+    ("caught_early_share", "Prevention: cases caught early", "% of intakes"),
+    ("escalations_per_1000_year", "Escalations to maatwerk", "per 1,000 residents per year"),
+    ("wait_weeks_mean", "Wait for support", "weeks"),
+    ("collective_time_share", "Collective work", "% of direct worker hours"),
+    ("maatwerk_clients_per_1000", "Residents in maatwerk", "per 1,000 residents"),
+    ("self_reliance_mean", "Self-reliance", "mean score (0-1)"),
+    ("unmet_need_per_1000_year", "Unmet need", "severity-weeks per 1,000 per year"),
+    ("hidden_need_per_1000", "Hidden heavy need", "residents per 1,000"),
+    ("cost_total_per_resident_year", "Total cost", "EUR per resident per year"),
+)
+
+PERCENT = {"caught_early_share", "collective_time_share", "signalled_share", "overloaded_worker_share"}
+SMOOTH_WEEKS = 13
+
+
+def scenario_colours(names: Sequence[str]) -> dict[str, tuple]:
+    """One colour per scenario, the same in every figure; the pre-2015 baseline is grey."""
+    cmap = plt.get_cmap("tab10")
+    colours, i = {}, 0
+    for name in names:
+        if name == "pre_2015":
+            colours[name] = (0.45, 0.45, 0.45, 1.0)
+        else:
+            colours[name] = cmap(i % 10)
+            i += 1
+    return colours
+
+
+def mean_ci(values: pd.Series, level: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of its Student-t confidence interval (0 for one value)."""
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    if v.size == 1:
+        return float(v[0]), 0.0
+    half = stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return float(v.mean()), float(half)
+
+
+def plot_series(series: pd.DataFrame, runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path | None:
+    """Weekly series by scenario: median over replicates with a 10-90% band."""
+    if series.empty:
+        return None
+    names = list(titles)
+    colours = scenario_colours(names)
+    residents = runs.set_index("run_id")["p_n_residents"]
+    df = series.copy()
+    df["cost_total"] = df["cost_team"] + df["cost_maatwerk"] + df["cost_collective"]
+    n = df["run_id"].map(residents).astype(float)
+    for column, _, _, scale in SERIES_PANELS:
+        if scale == "per1000":
+            df[column] = df[column] * 1000.0 / n
+        elif scale == "eur":
+            df[column] = df[column] * 52.0 / n
+        elif scale == "share":
+            df[column] = df[column] * 100.0
+    df = df.sort_values(["run_id", "week"])
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharex=True, constrained_layout=True)
+    for ax, (column, label, unit, _) in zip(axes.flat, SERIES_PANELS, strict=True):
+        smooth = df.groupby("run_id")[column].transform(
+            lambda s: s.rolling(SMOOTH_WEEKS, min_periods=1).mean()
+        )
+        frame = df.assign(value=smooth)
+        for name in names:
+            sub = frame[frame["scenario"] == name]
+            if sub.empty:
+                continue
+            wide = sub.pivot(index="week", columns="run_id", values="value")
+            years = wide.index.to_numpy() / 52.0
+            lo, mid, hi = (wide.quantile(q, axis=1).to_numpy() for q in (0.1, 0.5, 0.9))
+            ax.fill_between(years, lo, hi, color=colours[name], alpha=0.18, linewidth=0)
+            ax.plot(years, mid, color=colours[name], linewidth=1.8, label=titles[name])
+        ax.set_title(label, fontsize=12)
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    for ax in axes[-1]:
+        ax.set_xlabel("years after burn-in")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    reps = int(runs.groupby("scenario")["replicate"].nunique().max())
+    fig.legend(
+        handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=10, frameon=False
+    )
+    fig.suptitle(
+        f"Scenarios over time: median of {reps} replicates (line) and 10-90% range (band), "
+        f"{SMOOTH_WEEKS}-week moving average",
+        fontsize=13,
+    )
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
+    """The summary KPIs by scenario: mean over replicates with a 95% confidence interval."""
+    names = list(titles)
+    colours = scenario_colours(names)
+    ok = runs[runs["status"] == "ok"]
+    fig, axes = plt.subplots(3, 3, figsize=(15, 11), constrained_layout=True)
+    y = np.arange(len(names))[::-1]
+    for k, (ax, (column, label, unit)) in enumerate(zip(axes.flat, KPI_PANELS, strict=True)):
+        scale = 100.0 if column in PERCENT else 1.0
+        means, halves = zip(
+            *(mean_ci(ok.loc[ok["scenario"] == n, column] * scale) for n in names), strict=True
+        )
+        ax.barh(
+            y,
+            means,
+            xerr=halves,
+            color=[colours[n] for n in names],
+            capsize=3,
+            height=0.7,
+            error_kw={"elinewidth": 1.2},
+        )
+        ax.set_yticks(y, [titles[n] for n in names] if k % 3 == 0 else [""] * len(names))
+        ax.set_title(label, fontsize=12)
+        ax.set_xlabel(unit)
+        ax.grid(axis="x", alpha=0.3)
+    reps = int(ok.groupby("scenario")["replicate"].nunique().max()) if not ok.empty else 0
+    fig.suptitle(
+        f"Summary over the reported years: mean of {reps} replicates with 95% confidence interval",
+        fontsize=13,
+    )
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_sweep(
+    runs: pd.DataFrame, varied: Sequence[str], path: Path, kpis: Sequence[str] | None = None
+) -> Path | None:
+    """Each varied parameter against key KPIs: runs as dots, the mean by value as a line."""
+    ok = runs[runs["status"] == "ok"]
+    varied = [v for v in varied if f"p_{v}" in ok][:5]
+    if ok.empty or not varied:
+        return None
+    kpis = list(
+        kpis
+        or (
+            "collective_time_share",
+            "escalations_per_1000_year",
+            "unmet_need_per_1000_year",
+            "cost_total_per_resident_year",
+        )
+    )
+    fig, axes = plt.subplots(
+        len(kpis),
+        len(varied),
+        figsize=(max(6.5, 3.6 * len(varied) + 1.5), 2.8 * len(kpis)),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for j, name in enumerate(varied):
+        x = ok[f"p_{name}"].astype(float)
+        for i, kpi in enumerate(kpis):
+            ax = axes[i, j]
+            yv = ok[kpi] * (100.0 if kpi in PERCENT else 1.0)
+            ax.scatter(x, yv, s=8, alpha=0.35, color="tab:blue", linewidths=0)
+            if x.nunique() <= 12:
+                means = yv.groupby(x).mean()
+                ax.plot(means.index, means.to_numpy(), color="tab:red", linewidth=2, label="mean")
+            else:
+                bins = pd.cut(x, 8)
+                means = yv.groupby(bins, observed=True).mean()
+                centres = [b.mid for b in means.index]
+                ax.plot(centres, means.to_numpy(), color="tab:red", linewidth=2, label="mean")
+            unit = "%" if kpi in PERCENT else SUMMARY_FIELDS[kpi][0]
+            if j == 0:
+                ax.set_ylabel(f"{kpi.replace('_', ' ')}\n({unit})", fontsize=9)
+            if i == len(kpis) - 1:
+                ax.set_xlabel(f"{name}\n({REGISTRY[name].unit})", fontsize=9)
+            ax.grid(alpha=0.3)
+    fig.suptitle(f"Sweep: {len(ok)} runs (dots), mean by parameter value (red)", fontsize=12)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
