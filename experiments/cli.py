@@ -21,7 +21,7 @@ from experiments.store import StoreError
 from model import ParameterError
 
 #: Subcommand modules under ``experiments.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "sweep", "viz")
+COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "viz")
 
 USER_ERRORS = (ParameterError, ScenarioError, DesignError, StoreError, CommandError)
 

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
 
 
+# Visit caps cut at most this much more after overspending, and never below this share of a
+# case's hours: a cap that left workers an hour a month per family would not be a visit cap.
+MAX_EXTRA_CUT = 0.3
+MIN_VISIT_FACTOR = 0.5
+
+
 class Municipality(mesa.Agent):
     """The municipality: budget, indication desk, visit caps and the yearly review."""
 
@@ -48,7 +54,7 @@ class Municipality(mesa.Agent):
         if not p.m5_mandate_rules or p.pre_2015:
             return 1.0
         cut = p.visit_cap_cut * (1.0 - p.steering) + self.extra_cut
-        return max(0.1, 1.0 - cut)
+        return max(MIN_VISIT_FACTOR, 1.0 - cut)
 
     @property
     def indication_delay(self) -> int:
@@ -73,7 +79,7 @@ class Municipality(mesa.Agent):
         if p.m9_municipal_review and not p.pre_2015:
             input_weight, outcome_weight = 1.0 - p.steering, p.steering
             if balance < 0:
-                self.extra_cut = min(0.5, self.extra_cut + p.input_cut_step * input_weight)
+                self.extra_cut = min(MAX_EXTRA_CUT, self.extra_cut + p.input_cut_step * input_weight)
                 cut = input_weight * (-balance)
                 self.collective_budget = max(0.0, self.base_collective_budget - cut)
                 self.reinvested = 0.0

@@ -41,6 +41,7 @@ from model.reporters import SERIES_FIELDS, Tally
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
+    ELDERLY,
     FOR_INDICATION,
     FOR_PROVIDER,
     FOR_TEAM,
@@ -157,13 +158,16 @@ class NeighbourhoodModel(mesa.Model):
         ]
 
     def _place_initial_clients(self) -> None:
-        """Start with ``init_maatwerk_per_1000`` maatwerk clients, by domain and age profile."""
+        """Start with ``init_maatwerk_per_1000`` maatwerk clients, by domain, age and duration."""
         p, pop, rng = self.p, self.pop, self.rng
         k = int(round(p.init_maatwerk_per_1000 * p.n_residents / 1000.0))
         if k == 0:
             return
-        rate = pop.weekly_rate * np.array([m.size for m in pop.members])  # domains x ages
-        cells = rng.choice(rate.size, size=k, p=(rate / rate.sum()).ravel())
+        # Stock = inflow x duration: weight each (domain, age) cell by its arrivals and by
+        # how much longer its needs last (elderly care needs are chronic, M1).
+        weight = pop.weekly_rate * pop.age_sizes  # domains x ages
+        weight[CARE_SUPPORT, ELDERLY] /= max(1.0 - p.elderly_care_chronicity, 0.1)
+        cells = rng.choice(weight.size, size=k, p=(weight / weight.sum()).ravel())
         doms, ages = np.divmod(cells, 3)
         who = np.empty(k, np.int64)
         for a in range(3):
@@ -171,7 +175,7 @@ class NeighbourhoodModel(mesa.Model):
             who[sel] = pop.members[a][rng.integers(0, pop.members[a].size, sel.sum())]
         who, first = np.unique(who, return_index=True)
         doms = doms[first]
-        pop.sev[who, doms] = rng.uniform(0.3, 0.7, who.size)
+        pop.sev[who, doms] = rng.uniform(0.45, 0.85, who.size)  # granted because heavy
         pop.smax[who] = row_max(pop.sev[who])
         # Spread the clients over the providers in turn, within their places.
         free = np.array([pr.free_places for pr in self.providers])

@@ -206,7 +206,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "budget_per_resident",
-        560.0,
+        580.0,
         300.0,
         1200.0,
         "EUR per resident per year",
@@ -241,7 +241,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "arrival_care_support",
-        66.0,
+        54.0,
         0.0,
         150.0,
         "new problems per 1,000 residents per year",
@@ -986,7 +986,7 @@ _ENTRIES: list[Param] = [
     _p("weeks", 520, 1, 2600, "weeks", "setup", "-", "Reported horizon, after the burn-in.", type_=int),
     _p(
         "burn_in_weeks",
-        52,
+        104,
         0,
         520,
         "weeks",
@@ -997,7 +997,7 @@ _ENTRIES: list[Param] = [
     ),
     _p(
         "init_maatwerk_per_1000",
-        110.0,
+        120.0,
         0.0,
         200.0,
         "clients per 1,000 residents",

@@ -204,7 +204,7 @@ def test_m7_initiatives_form_and_serve_participants_only_with_the_mechanism():
     on = mean_summary(**rich)
     off = mean_summary(**rich, m7_initiatives=False)
     assert off["initiatives_active"] == 0.0 and off["participants_per_1000"] == 0.0
-    assert on["initiatives_active"] >= 1.0 and on["participants_per_1000"] > 1.0
+    assert on["initiatives_active"] >= 0.5 and on["participants_per_1000"] > 1.0
 
 
 def test_m7_collective_support_costs_less_than_half_of_maatwerk_per_person():

@@ -1,0 +1,180 @@
+"""``wijkteam sa morris|sobol|tipping``: global sensitivity analysis of the policy levers."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from experiments.designs import parse_params
+from experiments.options import (
+    add_execution_options,
+    add_output_options,
+    add_replicates,
+    add_size_options,
+    execute_kwargs,
+    positive_int,
+    setup_kwargs,
+)
+from experiments.sensitivity import DEFAULT_OUTPUTS, SensitivityError, output_label, run_sensitivity
+from experiments.tipping import DEFAULT_X, DEFAULT_Y, boundary_summary, tipping_map
+
+EPILOG = """examples:
+  wijkteam sa morris --n 20 --replicates 2 --workers 2
+  wijkteam sa sobol --n 256 --replicates 2 --out results/sa-sobol
+  wijkteam sa sobol --params fte_per_1000,collective_time_target,mandate --outputs collective_time_share
+  wijkteam sa sobol --n 1024 --scheduler tcp://10.0.0.5:8786 --out results/sobol-big --resume
+  wijkteam sa tipping --x fte_per_1000=0.4:2.4:11 --y collective_time_target=0.15:0.6:10
+  wijkteam sa tipping --y collective_budget_share=0:0.1:6 --residents 2000 --replicates 3
+
+Runs: Morris N x (levers + 1) x replicates; Sobol' N x (levers + 2) x replicates
+(N x (2 levers + 2) x replicates with --second-order). --seed seeds the sample too.
+
+Results: runs.parquet (one row per run), samples.parquet, indices.csv/.parquet,
+convergence.csv, noise.csv, figures and report.md in --out. An interrupted analysis
+continues with the same command and --resume."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sa",
+        help="sensitivity analysis of the policy levers (Morris, Sobol', tipping-point map)",
+        description="Global sensitivity analysis with SALib: Morris screening or Sobol' indices of the "
+        "policy levers (bounds from the parameter registry), run through the batch executor with "
+        "replicates; or the tipping-point map of staffing x collective budget.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    methods = parser.add_subparsers(title="analyses", metavar="ANALYSIS")
+    for method, help_text, n_default, n_help in (
+        ("morris", "Morris screening: mu*, sigma and their intervals per lever", 20, "trajectories"),
+        ("sobol", "Sobol' indices S1 and ST (Saltelli sampling)", 256, "base samples, a power of two"),
+    ):
+        sub = methods.add_parser(
+            method,
+            help=help_text,
+            description=f"{help_text}. Indices are recomputed at N/4, N/2 and N to show convergence.",
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--params",
+            default="policy",
+            metavar="policy|NAME,...",
+            help="levers to analyse: 'policy' (all numeric policy levers, default) or names",
+        )
+        sub.add_argument(
+            "--outputs",
+            default=",".join(DEFAULT_OUTPUTS),
+            metavar="KPI,...",
+            help="summary KPIs to analyse (default: " + ", ".join(DEFAULT_OUTPUTS) + ")",
+        )
+        sub.add_argument(
+            "--n", type=positive_int, default=n_default, metavar="N", help=f"{n_help} (default {n_default})"
+        )
+        if method == "sobol":
+            sub.add_argument(
+                "--second-order", action="store_true", help="also estimate second-order indices (S2)"
+            )
+        else:
+            sub.add_argument(
+                "--levels",
+                type=positive_int,
+                default=4,
+                metavar="L",
+                help="grid levels per lever (default 4)",
+            )
+        _common(sub, f"results/sa-{method}")
+        sub.set_defaults(func=sa_command, method=method)
+    tip = methods.add_parser(
+        "tipping",
+        help="tipping-point map: staffing x collective budget (pattern P6)",
+        description="A 2-D grid sweep showing where collective work takes off and escalations fall; "
+        "heat maps with the take-off boundary (collective time at half its target).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tip.add_argument(
+        "--x", default=DEFAULT_X, metavar="NAME=LO:HI:STEPS", help=f"horizontal axis (default {DEFAULT_X})"
+    )
+    tip.add_argument(
+        "--y", default=DEFAULT_Y, metavar="NAME=LO:HI:STEPS", help=f"vertical axis (default {DEFAULT_Y})"
+    )
+    _common(tip, "results/sa-tipping")
+    tip.set_defaults(func=tipping_command, method="tipping")
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _common(parser: argparse.ArgumentParser, default_out: str) -> None:
+    parser.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=V",
+        help="hold another parameter at a value in every run (repeatable), e.g. --fix m7_initiatives=false",
+    )
+    add_replicates(parser, default=2)
+    add_size_options(parser)
+    add_execution_options(parser)
+    add_output_options(parser, default_out)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _fixed(texts: list[str]) -> dict:
+    axes, fixed = parse_params(texts)
+    if axes:
+        raise SensitivityError(f"--fix takes single values (NAME=V), not ranges: {axes[0].name}")
+    return fixed
+
+
+def sa_command(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    result = run_sensitivity(
+        args.method,
+        args.params,
+        args.outputs,
+        n=args.n,
+        replicates=args.replicates,
+        fixed=_fixed(args.fix),
+        second_order=getattr(args, "second_order", False),
+        num_levels=getattr(args, "levels", 4),
+        **setup_kwargs(args),
+        **execute_kwargs(args, args.command_line),
+    )
+    a, outcome = result.analysis, result.outcome
+    print(
+        f"{outcome.total} runs ({outcome.computed} computed now, {outcome.failed} failed) in "
+        f"{time.monotonic() - start:.0f} s; results in {args.out}/: report.md, "
+        + ", ".join(f.name for f in result.files if f.suffix == ".png")
+    )
+    key = "ST" if a.method == "sobol" else "mu_star"
+    for output in a.outputs:
+        ranked = a.ranking(output).head(3)
+        top = ", ".join(f"{r.parameter} ({getattr(r, key):.3g})" for r in ranked.itertuples())
+        print(f"  {output_label(output)}: {top}")
+    for warning in a.warnings:
+        print(f"wijkteam: warning: {warning}")
+    return 1 if outcome.failed else 0
+
+
+def tipping_command(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    result = tipping_map(
+        args.x,
+        args.y,
+        replicates=args.replicates,
+        fixed=_fixed(args.fix),
+        **setup_kwargs(args),
+        **execute_kwargs(args, args.command_line),
+    )
+    outcome = result.outcome
+    print(
+        f"{outcome.total} runs ({outcome.computed} computed now, {outcome.failed} failed) in "
+        f"{time.monotonic() - start:.0f} s; results in {Path(args.out)}/: report.md, tipping_map.png"
+    )
+    print(boundary_summary(result))
+    return 1 if outcome.failed else 0
