@@ -132,7 +132,9 @@ def recruit(model: NeighbourhoodModel) -> int:
     cells = cell_map(model)
     if (cells < 0).all():
         return 0
+    served = (cells.reshape(-1, 4) >= 0).any(axis=1)  # blocks with an initiative that has room
     idx = pop.open_cases()
+    idx = idx[served[pop.block[idx]]]
     st = pop.status[idx]
     eligible = (st == NONE) | ((st == TEAM) & ~pop.heavy[idx])
     convert = (st == MAATWERK) & (pop.smax[idx] < p.maatwerk_threshold)
