@@ -36,6 +36,7 @@ def build_parser() -> Parser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"experiments.commands.{name}").register(subparsers)
+    importlib.import_module("calibration.cli").register(subparsers)  # calibrate, validate
     return parser
 
 

@@ -1,0 +1,147 @@
+"""The explicit step that writes fitted values back as the registry's defaults.
+
+:func:`write_back` rewrites the ``default`` (and the ``source``) of behaviour parameters in
+``model/params.py``: the source becomes the fit report, followed by the former source.
+The file is edited in place at the exact positions of the two arguments (found with
+``ast``), so formatting and comments stay as they are. Only behaviour parameters can be
+written, and only within their registry bounds. Afterwards regenerate the parameter table
+with ``python -m model --write-docs``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from pathlib import Path
+
+from model.params import REGISTRY
+
+PARAMS_FILE = Path(__file__).resolve().parent.parent / "model" / "params.py"
+
+
+class WriteBackError(ValueError):
+    """Values that cannot be written back; the message names the parameter."""
+
+
+def format_value(name: str, value: float | int) -> str:
+    """The literal written for a fitted value (4 significant digits; ints stay ints)."""
+    if REGISTRY[name].type is int:
+        return str(int(round(value)))
+    text = repr(float(f"{float(value):.4g}"))
+    return text
+
+
+def write_back(
+    values: Mapping[str, float | int],
+    report: str,
+    path: str | Path = PARAMS_FILE,
+) -> dict[str, tuple[str, str]]:
+    """Set the defaults of ``values`` in the registry file ``path``; returns name -> (old, new).
+
+    ``report`` (the fit report's path) is named as the new source of each value.
+    """
+    for name, value in values.items():
+        p = REGISTRY.get(name)
+        if p is None:
+            raise WriteBackError(f"unknown parameter '{name}'")
+        if p.kind != "behaviour":
+            raise WriteBackError(f"'{name}' is a {p.kind} parameter; only behaviour defaults are fitted")
+        if not (p.low <= float(value) <= p.high):
+            raise WriteBackError(f"'{name}' = {value} is outside its registry range [{p.low}, {p.high}]")
+    path = Path(path)
+    data = path.read_bytes()
+    tree = ast.parse(data)
+    strings = _module_strings(tree)
+    starts = _line_starts(data)
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + col
+
+    edits: list[tuple[int, int, bytes]] = []
+    changed: dict[str, tuple[str, str]] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_p" and node.args):
+            continue
+        first = node.args[0]
+        if not (isinstance(first, ast.Constant) and first.value in values):
+            continue
+        name = first.value
+        default = node.args[1]
+        old_text = data[
+            offset(default.lineno, default.col_offset) : offset(default.end_lineno, default.end_col_offset)
+        ].decode()
+        new_text = format_value(name, values[name])
+        edits.append(
+            (
+                offset(default.lineno, default.col_offset),
+                offset(default.end_lineno, default.end_col_offset),
+                new_text.encode(),
+            )
+        )
+        source_node = (
+            node.args[8]
+            if len(node.args) > 8
+            else next((k.value for k in node.keywords if k.arg == "source"), None)
+        )
+        old_source = _string_of(source_node, strings) if source_node is not None else "assumed"
+        new_source = _quote(f"calibrated: {report} (before: {old_source})").encode()
+        if source_node is not None:
+            edits.append(
+                (
+                    offset(source_node.lineno, source_node.col_offset),
+                    offset(source_node.end_lineno, source_node.end_col_offset),
+                    new_source,
+                )
+            )
+        else:
+            meaning = node.args[7]
+            at = offset(meaning.end_lineno, meaning.end_col_offset)
+            line_start = starts[meaning.lineno - 1]
+            indent = data[line_start : offset(meaning.lineno, meaning.col_offset)]
+            sep = b",\n" + indent if not indent.strip() else b", "
+            edits.append((at, at, sep + new_source))
+        changed[name] = (old_text, new_text)
+    missing = set(values) - set(changed)
+    if missing:
+        raise WriteBackError(f"no registry entry found in {path} for: {', '.join(sorted(missing))}")
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + text + data[end:]
+    ast.parse(data)  # never leave a file that does not parse
+    path.write_bytes(data)
+    return changed
+
+
+def _quote(text: str) -> str:
+    """A double-quoted Python string literal (the style of the registry file)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _line_starts(data: bytes) -> list[int]:
+    starts, pos = [0], 0
+    for line in data.splitlines(keepends=True):
+        pos += len(line)
+        starts.append(pos)
+    return starts
+
+
+def _module_strings(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` assignments (the short citations)."""
+    out = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            out[node.targets[0].id] = node.value.value
+    return out
+
+
+def _string_of(node: ast.AST, strings: Mapping[str, str]) -> str:
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    if isinstance(node, ast.Name):
+        return strings.get(node.id, node.id)
+    return ast.unparse(node)

