@@ -49,6 +49,7 @@ from model.resident import (
     MENTAL_HEALTH,
     REASK_WEEKS,
     TEAM,
+    VOLUNTEER,
     WAITING,
     YOUTH,
     Population,
@@ -112,6 +113,7 @@ class NeighbourhoodModel(mesa.Model):
         self.next_initiative_id = 0
         self.outreach_per_1000 = 0.0  # outreach hours per 1,000 residents last week
         self.now: dict[str, float] = {}
+        self._week_intakes = [0, 0]
         self.tally = Tally()
         self._youth_any = np.zeros(p.n_residents, bool)
         self._youth_maatwerk = np.zeros(p.n_residents, bool)
@@ -193,6 +195,7 @@ class NeighbourhoodModel(mesa.Model):
     def step(self) -> None:
         """Advance the neighbourhood by one week."""
         self.week += 1
+        self._week_intakes = [0, 0]  # intakes this week, of which caught early
         self.pop.arrive_problems()
         self.pop.update_support()
         requests, signalled = self.take_requests()
@@ -317,8 +320,11 @@ class NeighbourhoodModel(mesa.Model):
         if self.week <= self.p.burn_in_weeks or idx.size == 0:
             return
         s = self.pop.smax[idx]
+        early = int((s < self.p.heavy_threshold).sum())
         self.tally.intakes += int(idx.size)
-        self.tally.intakes_early += int((s < self.p.heavy_threshold).sum())
+        self.tally.intakes_early += early
+        self._week_intakes[0] += int(idx.size)
+        self._week_intakes[1] += early
         self.tally.intake_severity += float(s.sum())
 
     def _started(self, idx: np.ndarray) -> None:
@@ -585,13 +591,13 @@ class NeighbourhoodModel(mesa.Model):
         self.tally.maatwerk_starts += starts
         n_init = sum(1 for i in self.initiatives.values() if i.running)
         caseload = int((pop.worker >= 0).sum())
-        early = self.tally.intakes_early
+        week_intakes, week_early = self._week_intakes
         self.now = {
             "week": float(self.week - p.burn_in_weeks),
             "requests": float(requests),
             "signalled": float(signalled),
             "intakes": float(intakes),
-            "caught_early_share": float("nan"),
+            "caught_early_share": week_early / week_intakes if week_intakes else float("nan"),
             "maatwerk_starts": float(starts),
             "waiting": float(counts[WAITING]),
             "team_cases": float(counts[TEAM]),
@@ -602,7 +608,7 @@ class NeighbourhoodModel(mesa.Model):
             ),
             "initiatives": float(n_init),
             "participants": float(counts[COLLECTIVE]),
-            "volunteers": float(counts[5]),
+            "volunteers": float(counts[VOLUNTEER]),
             "maatwerk_clients": float(counts[MAATWERK]),
             "self_reliance_mean": float(pop.sr.mean()),
             "severity_mean": float(pop.smax.mean()),
@@ -611,18 +617,10 @@ class NeighbourhoodModel(mesa.Model):
             "cost_maatwerk": costs["maatwerk"],
             "cost_collective": costs["collective"],
         }
-        self.now["caught_early_share"] = self._week_early_share(early)
         wmo = int(((status == MAATWERK) & (pop.primary == CARE_SUPPORT)).sum())
         self.tally.add_week({**self.now, "wmo_maatwerk": float(wmo)})
         if self.collect:
             self.datacollector.collect(self)
-
-    def _week_early_share(self, early_total: int) -> float:
-        prev = getattr(self, "_prev_counts", (0, 0))
-        d_int = self.tally.intakes - prev[0]
-        d_early = early_total - prev[1]
-        self._prev_counts = (self.tally.intakes, early_total)
-        return d_early / d_int if d_int else float("nan")
 
     # ---- outputs ------------------------------------------------------------
     def run_model(self, weeks: int | None = None) -> None:

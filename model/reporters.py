@@ -95,7 +95,8 @@ class Tally:
         """Add one reported week's series values to the running sums."""
         self.weeks += 1
         for key, value in values.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value
+            if value == value:  # skip NaN (e.g. no intakes this week)
+                self.sums[key] = self.sums.get(key, 0.0) + value
 
     def summary(self, n: int, budget_per_resident: float) -> dict[str, float]:
         """The one-row summary (see :data:`SUMMARY_FIELDS`) for ``n`` residents."""
