@@ -64,6 +64,7 @@ from model.worker import (
     TEAM_HEAVY,
     Worker,
     case_hours,
+    decide_routes,
 )
 
 # Severity at which a team case or a group participant needs more than the team can give.
@@ -287,31 +288,42 @@ class NeighbourhoodModel(mesa.Model):
         queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
         visit = self.municipality.visit_factor
         est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold) * visit
-        cells = cell_map(self)
+        # The worker with most room takes cases first, in order of request, while they fit.
+        owner = np.full(queue.size, -1, np.int64)
         pos = 0
         for worker in sorted(self.workers, key=lambda w: -w.spare_hours()):
             spare = worker.spare_hours()
-            if pos >= queue.size or spare <= 0:
-                continue
-            k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
-            take = queue[pos : pos + k]
-            pos += k
-            if take.size == 0:
-                continue
-            self._count_intakes(take)
-            option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
-            route = worker.decide(take, option >= 0)
-            pop.worker[take] = worker.index
-            light, heavy = route == LIGHT, route == TEAM_HEAVY
-            self._start_team_support(take[light], heavy=False)
-            self._start_team_support(take[heavy], heavy=True)
-            coll = route == COLLECTIVE_ARRANGEMENT
-            self._join_initiative(take[coll], option[coll])
-            self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
-            self._route_to_indication(take[route == INDICATION])
-            kept = take[light | heavy]
-            added = case_hours(self, kept, pop.heavy[kept]).sum() * visit
-            added += (route == INDICATION).sum() * p.light_case_hours
+            if pos >= queue.size:
+                break
+            if spare > 0:
+                k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
+                owner[pos : pos + k] = worker.index
+                pos += k
+        take, owner = queue[:pos], owner[:pos]
+        if take.size == 0:
+            return 0
+        blocks = np.split(np.arange(pos), np.flatnonzero(owner[1:] != owner[:-1]) + 1)
+        for block in blocks:  # one worker's cases each, in the order the workers took them
+            self._count_intakes(take[block])
+        cells = cell_map(self)
+        option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
+        route = decide_routes(self, take, owner, option >= 0)
+        pop.worker[take] = owner
+        light, heavy = route == LIGHT, route == TEAM_HEAVY
+        self._start_team_support(take[light], heavy=False)
+        self._start_team_support(take[heavy], heavy=True)
+        coll = route == COLLECTIVE_ARRANGEMENT
+        self._join_initiative(take[coll], option[coll])
+        self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
+        self._route_to_indication(take[route == INDICATION])
+        kept = light | heavy
+        hours = case_hours(self, take[kept], pop.heavy[take[kept]])
+        for block in blocks:
+            mine = np.zeros(pos, bool)
+            mine[block] = True
+            added = hours[mine[kept]].sum() * visit
+            added += (route[block] == INDICATION).sum() * p.light_case_hours
+            worker = self.workers[owner[block[0]]]
             worker.allocate_time(worker.demand + float(added))
         return pos
 

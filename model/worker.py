@@ -48,6 +48,87 @@ def case_hours(model: NeighbourhoodModel, idx: np.ndarray, heavy: np.ndarray) ->
     return base * (1.0 + p.complexity_extra * extra)
 
 
+def decide_routes(
+    model: NeighbourhoodModel, idx: np.ndarray, owner: np.ndarray, collective_option: np.ndarray
+) -> np.ndarray:
+    """M5/M6: choose a route (see :data:`ROUTES`) for each new case ``idx``, taken by ``owner``.
+
+    Early cases get light team support. For late (heavy) cases: without mandate the
+    case goes to the municipal indication desk; with mandate a seconded worker may
+    refer to the parent provider, and a worker with courage tailors - a collective
+    arrangement where one runs nearby, heavy team support where the case is not too
+    severe, fits in the worker's nominal capacity (cases in order) and, for
+    mental-health-complex cases, specialist expertise is at hand - and otherwise grants
+    maatwerk at once. One call decides for every worker: ``owner`` holds the index of the
+    worker taking each case, each worker's cases contiguous.
+    """
+    p, pop = model.p, model.pop
+    workers = model.workers
+    n = idx.size
+    draw = _draws(model, owner)
+    s = pop.smax[idx]
+    early = s < p.heavy_threshold
+    complex_ggz = (pop.complexity(idx) >= 2) & (pop.sev[idx, MENTAL_HEALTH] > p.complex_threshold)
+    specialist = draw[0] < p.specialist_access if p.m6_provider_behaviour else np.ones(n, bool)
+    team_can_hold = ~complex_ggz | specialist
+    mandate = draw[1] < model.mandate if p.m5_mandate_rules else np.ones(n, bool)
+    seconded = np.array([w.seconded for w in workers])[owner]
+    refers = seconded & (draw[2] < p.secondment_bias) if p.m6_provider_behaviour else np.zeros(n, bool)
+    lef = np.array([w.lef for w in workers])[owner]
+    tailor = mandate & ~refers & (draw[3] < lef)
+    reluctant = draw[4] < pop.reluctance[idx]
+
+    route = np.full(n, INDICATION, np.int8)
+    route[mandate] = MAATWERK_NOW
+    to_collective = tailor & collective_option & ~reluctant
+    route[to_collective] = COLLECTIVE_ARRANGEMENT
+    team_heavy = tailor & ~to_collective & (s < p.maatwerk_threshold) & team_can_hold
+    team_heavy &= _fits_in_capacity(model, idx, owner, team_heavy)
+    route[team_heavy] = TEAM_HEAVY
+    route[early & team_can_hold] = LIGHT
+    return route
+
+
+def _draws(model: NeighbourhoodModel, owner: np.ndarray) -> np.ndarray:
+    """Uniform draws (5 x cases) for the route decisions, worker by worker.
+
+    Rows: specialist access, mandate, secondment referral, courage, reluctance. A row is
+    drawn only where its rule applies, so a fixed seed gives the same run whether the
+    workers' cases are decided together or one worker at a time.
+    """
+    p, rng = model.p, model.rng
+    draw = np.zeros((5, owner.size))
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    for start, stop in zip(starts, np.r_[starts[1:], owner.size], strict=True):
+        k, worker = stop - start, model.workers[owner[start]]
+        if p.m6_provider_behaviour:
+            draw[0, start:stop] = rng.random(k)
+        if p.m5_mandate_rules:
+            draw[1, start:stop] = rng.random(k)
+        if worker.seconded and p.m6_provider_behaviour:
+            draw[2, start:stop] = rng.random(k)
+        draw[3, start:stop] = rng.random(k)
+        draw[4, start:stop] = rng.random(k)
+    return draw
+
+
+def _fits_in_capacity(
+    model: NeighbourhoodModel, idx: np.ndarray, owner: np.ndarray, wanted: np.ndarray
+) -> np.ndarray:
+    """M3/M5: which wanted intensive cases fit, in order, within their worker's nominal capacity.
+
+    A worker keeps intensive (heavy) support only while it does not overload them.
+    """
+    if not model.p.m3_capacity_limit:
+        return np.ones(idx.size, bool)
+    room = np.array([max(0.0, w.capacity - w.demand) for w in model.workers])[owner]
+    hours = np.where(wanted, case_hours(model, idx, np.ones(idx.size, bool)), 0.0)
+    total = np.cumsum(hours)
+    first = np.r_[True, owner[1:] != owner[:-1]]  # first case of each worker's block
+    before = (total - hours)[first][np.cumsum(first) - 1]
+    return total - before <= room
+
+
 class Worker(mesa.Agent):
     """A generalist social worker with an individual and a collective craft."""
 
@@ -102,50 +183,9 @@ class Worker(mesa.Agent):
 
     # ---- M5 / M6 ----------------------------------------------------------------
     def decide(self, idx: np.ndarray, collective_option: np.ndarray) -> np.ndarray:
-        """M5/M6: choose a route (see :data:`ROUTES`) for each new case in ``idx``.
-
-        Early cases get light team support. For late (heavy) cases: without mandate the
-        case goes to the municipal indication desk; with mandate a seconded worker may
-        refer to the parent provider, and a worker with courage tailors - a collective
-        arrangement where one runs nearby, heavy team support where the case is not too
-        severe, the worker is not overloaded and, for mental-health-complex cases,
-        specialist expertise is at hand - and otherwise grants maatwerk at once.
-        """
-        model, p, rng = self.model, self.model.p, self.model.rng
-        pop = model.pop
-        n = idx.size
-        s = pop.smax[idx]
-        early = s < p.heavy_threshold
-        complex_ggz = (pop.complexity(idx) >= 2) & (pop.sev[idx, MENTAL_HEALTH] > p.complex_threshold)
-        specialist = (rng.random(n) < p.specialist_access) if p.m6_provider_behaviour else np.ones(n, bool)
-        team_can_hold = ~complex_ggz | specialist
-        mandate = (rng.random(n) < model.mandate) if p.m5_mandate_rules else np.ones(n, bool)
-        refers = np.zeros(n, bool)
-        if self.seconded and p.m6_provider_behaviour:
-            refers = rng.random(n) < p.secondment_bias
-        tailor = mandate & ~refers & (rng.random(n) < self.lef)
-        reluctant = rng.random(n) < pop.reluctance[idx]
-
-        route = np.full(n, INDICATION, np.int8)
-        route[mandate] = MAATWERK_NOW
-        to_collective = tailor & collective_option & ~reluctant
-        route[to_collective] = COLLECTIVE_ARRANGEMENT
-        team_heavy = tailor & ~to_collective & (s < p.maatwerk_threshold) & team_can_hold
-        team_heavy &= self._fits_in_capacity(idx, team_heavy)
-        route[team_heavy] = TEAM_HEAVY
-        route[early & team_can_hold] = LIGHT
-        return route
-
-    def _fits_in_capacity(self, idx: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-        """M3/M5: which wanted intensive cases fit, in order, within nominal capacity.
-
-        A worker keeps intensive (heavy) support only while it does not overload them.
-        """
-        hours = np.where(wanted, case_hours(self.model, idx, np.ones(idx.size, bool)), 0.0)
-        room = max(0.0, self.capacity - self.demand)
-        if not self.model.p.m3_capacity_limit:
-            room = np.inf
-        return np.cumsum(hours) <= room
+        """M5/M6: choose a route (see :data:`ROUTES`) for each of this worker's new cases."""
+        owner = np.full(idx.size, self.index)
+        return decide_routes(self.model, idx, owner, collective_option)
 
     def adjust_courage(self) -> None:
         """M5: courage to tailor (lef) drifts towards the backing that steering gives."""
