@@ -187,6 +187,20 @@ def chunk_size_for(n_tasks: int, workers: int) -> int:
     return max(1, min(20, math.ceil(n_tasks / (8 * max(workers, 1)))))
 
 
+def guided_chunks(tasks: Sequence[Task], size: int, workers: int) -> list[list[Task]]:
+    """Chunks of ``size`` that shrink to single runs towards the end (guided scheduling).
+
+    Each chunk takes at most a quarter of the remaining runs per worker, so the last
+    chunks are small and no worker idles for long while another finishes a big one.
+    """
+    chunks, pos, n = [], 0, len(tasks)
+    while pos < n:
+        k = min(size, max(1, math.ceil((n - pos) / (4 * max(workers, 1)))))
+        chunks.append(list(tasks[pos : pos + k]))
+        pos += k
+    return chunks
+
+
 def execute(
     tasks: Sequence[Task],
     out: str | Path | None = None,
@@ -299,6 +313,7 @@ def execute(
             "workers": None if scheduler is not None else local_workers,
             "scheduler": _scheduler_address(scheduler),
             "chunk_size": size,
+            "chunking": "fixed" if chunk_size else "guided: shrinking to 1 run towards the end",
         },
         "seeds": {
             "rule": "numpy.random.SeedSequence([base_seed, replicate]) (common random numbers) "
@@ -334,7 +349,10 @@ def execute(
         pending_series.clear()
         last_flush = time.monotonic()
 
-    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    if chunk_size:
+        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    else:
+        chunks = guided_chunks(todo, size, _cluster_size(scheduler) or local_workers)
     bar = tqdm(
         total=len(tasks),
         initial=len(tasks) - len(todo),

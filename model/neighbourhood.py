@@ -116,8 +116,9 @@ class NeighbourhoodModel(mesa.Model):
         self.now: dict[str, float] = {}
         self._week_intakes = [0, 0]
         self.tally = Tally()
-        self._youth_any = np.zeros(p.n_residents, bool)
-        self._youth_maatwerk = np.zeros(p.n_residents, bool)
+        self._youth_any = np.zeros(p.n_residents, bool)  # any support this year
+        self._youth_maatwerk = np.zeros(p.n_residents, bool)  # maatwerk this year
+        self._youth_team_reg = np.zeros(p.n_residents, bool)  # registered team youth care
         self._place_initial_clients()
         self.collect = collect
         self.datacollector = mesa.DataCollector(
@@ -561,23 +562,38 @@ class NeighbourhoodModel(mesa.Model):
             worker.capacity = worker.base_capacity + extra
 
     def _track_youth_care(self) -> None:
-        youth = self.pop.members[YOUTH]
-        status = self.pop.status[youth]
-        self._youth_any[youth] |= (status >= TEAM) & (status <= COLLECTIVE)  # team, maatwerk, group
+        """Mark the under-23s supported this week, for the yearly youth-care KPIs.
+
+        Registered youth care (jeugdhulp, as the CBS Jeugdmonitor counts it) is maatwerk,
+        or team support the municipality registers as a youth-care trajectory: heavy team
+        support, or team support that has lasted ``youth_registration_weeks``. Light,
+        short team support and collective arrangements are general provisions and are not
+        registered; they count only in ``youth_support_share``.
+        """
+        pop = self.pop
+        youth = pop.members[YOUTH]
+        status = pop.status[youth]
+        team = status == TEAM
+        self._youth_any[youth] |= team | (status == MAATWERK) | (status == COLLECTIVE)
         self._youth_maatwerk[youth] |= status == MAATWERK
+        long = self.week - pop.start_week[youth] >= self.p.youth_registration_weeks
+        self._youth_team_reg[youth] |= team & (pop.heavy[youth] | long)
 
     def _close_youth_year(self) -> None:
         if self.week > self.p.burn_in_weeks:
-            users = self._youth_any
+            maatwerk = self._youth_maatwerk
+            registered = maatwerk | self._youth_team_reg
             self.tally.youth_years.append(
                 (
                     int(self.pop.members[YOUTH].size),
-                    int(users.sum()),
-                    int((users & ~self._youth_maatwerk).sum()),
+                    int(self._youth_any.sum()),
+                    int(registered.sum()),
+                    int((registered & ~maatwerk).sum()),
                 )
             )
         self._youth_any[:] = False
         self._youth_maatwerk[:] = False
+        self._youth_team_reg[:] = False
 
     def record(
         self,

@@ -335,6 +335,18 @@ _ENTRIES: list[Param] = [
         "Mean severity at which residents ask for help themselves.",
     ),
     _p(
+        "youth_registration_weeks",
+        16.0,
+        4.0,
+        52.0,
+        "weeks",
+        "behaviour",
+        "reporting",
+        "Team support of an under-23 is registered as youth care (jeugdhulp) once it has lasted"
+        " this long; heavy team support always is. Affects only the youth-care KPIs.",
+        "calibrated to the CBS Jeugdmonitor team share (calibration/NOTE.md)",
+    ),
+    _p(
         "heavy_threshold",
         0.5,
         0.2,

@@ -55,8 +55,19 @@ SUMMARY_FIELDS: dict[str, tuple[str, str]] = {
     "volunteers_per_1000": ("per 1,000 residents", "Mean volunteers in initiatives."),
     "maatwerk_clients_per_1000": ("per 1,000 residents", "Mean maatwerk clients, all domains."),
     "wmo_maatwerk_per_1000": ("per 1,000 residents", "Mean maatwerk clients, care & support (Wmo)."),
-    "youth_care_share": ("share of under-23s", "Under-23s receiving any support in a year."),
-    "youth_care_team_share": ("share of youth care users", "Of these, helped without maatwerk."),
+    "youth_support_share": (
+        "share of under-23s",
+        "Under-23s receiving any support in a year: team, collective or maatwerk.",
+    ),
+    "youth_care_share": (
+        "share of under-23s",
+        "Under-23s with registered youth care in a year: maatwerk, or team support registered"
+        " as a youth-care trajectory (heavy, or lasting youth_registration_weeks).",
+    ),
+    "youth_care_team_share": (
+        "share of youth care users",
+        "Of these, helped by the team itself (registered team support, no maatwerk that year).",
+    ),
     "hidden_need_per_1000": ("per 1,000 residents", "Mean residents with heavy need and no support."),
     "unmet_need_per_1000_year": (
         "severity-weeks per 1,000 residents per year",
@@ -88,7 +99,7 @@ class Tally:
     volunteers_recruited: int = 0
     removed: dict[str, float] = field(default_factory=lambda: {"own": 0.0, "neighbours": 0.0, "support": 0.0})
     unmet: float = 0.0
-    youth_years: list[tuple[int, int, int]] = field(default_factory=list)
+    youth_years: list[tuple[int, int, int, int]] = field(default_factory=list)
     sums: dict[str, float] = field(default_factory=dict)
 
     def add_week(self, values: dict[str, float]) -> None:
@@ -107,7 +118,7 @@ class Tally:
         cost = {k: mean.get(f"cost_{k}", 0.0) * 52.0 / n for k in ("team", "maatwerk", "collective")}
         total_cost = sum(cost.values())
         removed_total = sum(self.removed.values())
-        youth, users, team_only = (sum(t[i] for t in self.youth_years) for i in range(3))
+        youth, any_support, users, team_only = (sum(t[i] for t in self.youth_years) for i in range(4))
         out = {
             "cases_per_1000_year": self.requests * per_1000 / years,
             "signalled_share": _ratio(self.signalled, self.requests),
@@ -127,6 +138,7 @@ class Tally:
             "volunteers_per_1000": mean.get("volunteers", 0.0) * per_1000,
             "maatwerk_clients_per_1000": mean.get("maatwerk_clients", 0.0) * per_1000,
             "wmo_maatwerk_per_1000": mean.get("wmo_maatwerk", 0.0) * per_1000,
+            "youth_support_share": _ratio(any_support, youth),
             "youth_care_share": _ratio(users, youth),
             "youth_care_team_share": _ratio(team_only, users),
             "hidden_need_per_1000": mean.get("hidden_need", 0.0) * per_1000,

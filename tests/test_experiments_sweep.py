@@ -9,6 +9,7 @@ import pytest
 
 from experiments import execute, make_tasks, run_scenarios, sweep
 from experiments.designs import DesignError, build_design, parse_param, parse_params
+from experiments.executor import chunk_size_for, guided_chunks
 from experiments.store import StoreError
 from model import SUMMARY_FIELDS, ParameterError
 from model import run as model_run
@@ -229,3 +230,15 @@ def test_sweep_on_a_dask_local_cluster(tmp_path):
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
     assert manifest["executor"]["backend"] == "dask"
     assert manifest["executor"]["scheduler"].startswith("tcp://127.0.0.1")
+
+
+@pytest.mark.parametrize(("n", "workers"), [(1, 1), (200, 2), (2000, 2), (37, 3), (500, 8)])
+def test_guided_chunks_cover_every_run_once_and_shrink_at_the_end(n, workers):
+    tasks = list(range(n))
+    size = chunk_size_for(n, workers)
+    chunks = guided_chunks(tasks, size, workers)
+    assert [t for c in chunks for t in c] == tasks  # every run once, in order
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) <= size
+    assert sizes == sorted(sizes, reverse=True)  # never grows
+    assert sizes[-1] == 1  # the tail is single runs: no worker waits on a big last chunk

@@ -98,6 +98,10 @@ def test_invariants_hold_every_week_for_any_parameters(params, seed):
         "overloaded_worker_share",
         "neighbour_share_of_need",
         "youth_care_share",
+        "youth_care_team_share",
+        "youth_support_share",
         "signalled_share",
     ):
         assert 0.0 <= summary[share] <= 1.0, share
+    # Registered youth care is a subset of all support to under-23s.
+    assert summary["youth_care_share"] <= summary["youth_support_share"]

@@ -80,3 +80,18 @@ def test_series_values_are_finite_where_defined():
     _, series = run(seed=2, **SMALL)
     numeric = series.drop(columns=["caught_early_share"])
     assert np.isfinite(numeric.to_numpy()).all()
+
+
+def test_youth_registration_threshold_changes_only_the_youth_care_kpis():
+    """Registration is an observation rule: it moves the registered youth-care KPIs only."""
+    short, _ = run(seed=3, collect=False, youth_registration_weeks=4, **SMALL)
+    long, _ = run(seed=3, collect=False, youth_registration_weeks=52, **SMALL)
+    kpis = {"youth_care_share", "youth_care_team_share"}
+    assert {k: v for k, v in short.items() if k not in kpis} == {
+        k: v for k, v in long.items() if k not in kpis
+    }
+    # More team support counts as youth care when registration starts sooner.
+    assert short["youth_care_team_share"] > long["youth_care_team_share"]
+    assert short["youth_care_share"] > long["youth_care_share"]
+    for s in (short, long):  # registered youth care is part of all support to under-23s
+        assert 0.0 < s["youth_care_share"] <= s["youth_support_share"] <= 1.0
