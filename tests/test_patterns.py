@@ -2,8 +2,8 @@
 
 The same checks as ``wijkteam validate`` (scenarios, KPIs, directions and minimum effects
 from ``calibration/targets.toml``), on 2,000 residents over three reported years with four
-seeds and common random numbers; P4 and the staffing curve of P6 on the default size (see
-:data:`LARGER`). Each test asserts the direction and the minimum effect of the mean; the
+seeds and common random numbers; P3, P4 and the staffing curve of P6 on the default size
+(see :data:`LARGER`). Each test asserts the direction and the minimum effect of the mean; the
 confidence interval is reported by ``wijkteam validate`` on the default neighbourhood.
 """
 
@@ -19,20 +19,20 @@ SEEDS = crn_seeds(4, 2019)
 #: the staffing curve needs enough worker positions to resolve six staffing levels (at 2,000
 #: residents 0.5-2.2 FTE per 1,000 is one to four workers) and years for collective work to
 #: reinforce itself; outcome steering tips a run into the collective regime or not (a bimodal
-#: effect), which a small neighbourhood over three years does not show.
+#: effect), which a small neighbourhood over three years does not show; the mandate effect on
+#: escalation is small (about -7%) and needs the twelve seeds of ``wijkteam validate``.
 LARGER = {
     "P6b": ({"n_residents": 5000, "weeks": 260, "burn_in_weeks": 52}, crn_seeds(3, 2019)),
     "P4": ({"n_residents": 5000, "weeks": 520}, crn_seeds(6, 2019)),
+    "P3": ({"n_residents": 5000, "weeks": 520}, crn_seeds(12, 2019)),
 }
 
 TARGETS = load_targets()
 CHECKS = [(p.id, c.kpi) for p in TARGETS.patterns for c in p.checks]
 
 #: Checks too small to resolve on the test neighbourhood (see calibration/NOTE.md).
-KNOWN_FAILURES = {
-    ("P3", "escalations_per_1000_year"): "the mandate effect on escalation is small (-7% [-13, -1] "
-    "with 12 seeds on the default neighbourhood) and not resolved by four seeds of a small one",
-}
+#: (none at present: P3's escalation check runs on the default size with twelve seeds)
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
