@@ -139,7 +139,8 @@ def recruit(model: NeighbourhoodModel) -> int:
     eligible = (st == NONE) | ((st == TEAM) & ~pop.heavy[idx])
     convert = (st == MAATWERK) & (pop.smax[idx] < p.maatwerk_threshold)
     convert &= rng.random(idx.size) < model.mandate * (0.5 + 0.5 * p.provider_alignment)
-    idx, sev = idx[eligible | convert], pop.sev[idx[eligible | convert]]
+    idx = idx[eligible | convert]
+    sev = pop.sev.take(idx, axis=0)
     quality = np.zeros(model.next_initiative_id)
     room = np.zeros(model.next_initiative_id, np.int64)
     for ini in model.initiatives.values():
@@ -198,7 +199,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
     if hours_left < p.initiative_hours or municipality.collective_funds_left() < setup_cost:
         return hours_left
     idx = pop.open_cases()
-    has_need = pop.sev[idx] >= p.signal_floor
+    has_need = pop.sev.take(idx, axis=0) >= p.signal_floor
     rows, doms = np.nonzero(has_need)
     counts = np.bincount(pop.block[idx[rows]] * 4 + doms, minlength=pop.n_blocks * 4)
     taken = cell_map(model, with_room=False) >= 0

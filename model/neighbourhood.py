@@ -56,6 +56,7 @@ from model.resident import (
     Resident,
     row_max,
 )
+from model.series import WeeklySeries
 from model.worker import (
     COLLECTIVE_ARRANGEMENT,
     INDICATION,
@@ -84,8 +85,8 @@ class NeighbourhoodModel(mesa.Model):
     rng:
         Seed (int) or ``numpy.random.Generator``; one seed gives identical runs.
     collect:
-        Record the weekly series with a Mesa ``DataCollector`` (the summary is
-        always kept).
+        Record the weekly series in ``datacollector``, a NumPy buffer that reads like
+        a Mesa ``DataCollector`` (the summary is always kept).
     **overrides:
         Further parameter overrides, e.g. ``NeighbourhoodModel(mandate=1.0, rng=3)``.
     """
@@ -120,9 +121,7 @@ class NeighbourhoodModel(mesa.Model):
         self._youth_maatwerk = np.zeros(p.n_residents, bool)
         self._place_initial_clients()
         self.collect = collect
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.now[k]) for k in SERIES_FIELDS}
-        )
+        self.datacollector = WeeklySeries(SERIES_FIELDS, p.weeks)
 
     # ---- set-up -------------------------------------------------------------
     @property
@@ -287,9 +286,11 @@ class NeighbourhoodModel(mesa.Model):
             return 0
         queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
         visit = self.municipality.visit_factor
-        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold) * visit
-        # The worker with most room takes cases first, in order of request, while they fit.
-        owner = np.full(queue.size, -1, np.int64)
+        complexity = pop.complexity(queue)
+        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold, complexity) * visit
+        # The worker with most room takes cases first, in order of request, while they fit:
+        # each taking worker's cases are the span [start, stop) of the queue.
+        spans: list[tuple[int, int, Worker]] = []
         pos = 0
         for worker in sorted(self.workers, key=lambda w: -w.spare_hours()):
             spare = worker.spare_hours()
@@ -297,17 +298,19 @@ class NeighbourhoodModel(mesa.Model):
                 break
             if spare > 0:
                 k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
-                owner[pos : pos + k] = worker.index
+                if k:
+                    spans.append((pos, pos + k, worker))
                 pos += k
-        take, owner = queue[:pos], owner[:pos]
-        if take.size == 0:
+        if pos == 0:
             return 0
-        blocks = np.split(np.arange(pos), np.flatnonzero(owner[1:] != owner[:-1]) + 1)
-        for block in blocks:  # one worker's cases each, in the order the workers took them
-            self._count_intakes(take[block])
+        take, complexity = queue[:pos], complexity[:pos]
+        starts = np.array([start for start, _, _ in spans])
+        owner = np.repeat([w.index for _, _, w in spans], [stop - start for start, stop, _ in spans])
+        for start, stop, _ in spans:  # in the order the workers took their cases
+            self._count_intakes(take[start:stop])
         cells = cell_map(self)
-        option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
-        route = decide_routes(self, take, owner, option >= 0)
+        option = cells[pop.block[take] * 4 + pop.sev.take(take, axis=0).argmax(axis=1)]
+        route = decide_routes(self, take, owner, option >= 0, starts, complexity)
         pop.worker[take] = owner
         light, heavy = route == LIGHT, route == TEAM_HEAVY
         self._start_team_support(take[light], heavy=False)
@@ -317,13 +320,13 @@ class NeighbourhoodModel(mesa.Model):
         self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
         self._route_to_indication(take[route == INDICATION])
         kept = light | heavy
-        hours = case_hours(self, take[kept], pop.heavy[take[kept]])
-        for block in blocks:
-            mine = np.zeros(pos, bool)
-            mine[block] = True
-            added = hours[mine[kept]].sum() * visit
-            added += (route[block] == INDICATION).sum() * p.light_case_hours
-            worker = self.workers[owner[block[0]]]
+        hours = case_hours(self, take[kept], heavy[kept], complexity[kept])
+        # Kept cases before each span's start: a span's kept hours are one run of ``hours``.
+        kept_before = np.concatenate(([0], np.cumsum(kept))).tolist()
+        to_desk = np.concatenate(([0], np.cumsum(route == INDICATION))).tolist()
+        for start, stop, worker in spans:
+            added = hours[kept_before[start] : kept_before[stop]].sum() * visit
+            added += (to_desk[stop] - to_desk[start]) * p.light_case_hours
             worker.allocate_time(worker.demand + float(added))
         return pos
 
@@ -383,7 +386,7 @@ class NeighbourhoodModel(mesa.Model):
         pop.status[idx] = COLLECTIVE
         pop.wait_kind[idx] = 0
         pop.initiative[idx] = ids
-        pop.primary[idx] = pop.sev[idx].argmax(axis=1)
+        pop.primary[idx] = pop.sev.take(idx, axis=0).argmax(axis=1)
         pop.worker[idx] = -1
 
     def admit_to_providers(self) -> int:
@@ -413,7 +416,7 @@ class NeighbourhoodModel(mesa.Model):
         pop.status[new] = MAATWERK
         pop.wait_kind[new] = 0
         pop.worker[new] = -1  # handed over to the provider
-        pop.primary[new] = pop.sev[new].argmax(axis=1)
+        pop.primary[new] = pop.sev.take(new, axis=0).argmax(axis=1)
         pop.heavy[new] = False
         return int(new.size)
 

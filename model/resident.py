@@ -167,7 +167,7 @@ class Population:
         add = p.new_problem_severity * (0.5 + u[total:])
         flat = self.sev.reshape(-1)
         np.add.at(flat, who * 4 + cells // 3, add)
-        rows = self.sev[who]
+        rows = self.sev.take(who, axis=0)
         np.minimum(rows, 1.0, out=rows)
         self.sev[who] = rows
         self.smax[who] = row_max(rows)
@@ -178,7 +178,7 @@ class Population:
 
     def complexity(self, idx: np.ndarray) -> np.ndarray:
         """M1: number of domains above the complex threshold, per resident in ``idx``."""
-        return row_count(self.sev[idx] > self.p.complex_threshold)
+        return row_count(self.sev.take(idx, axis=0) > self.p.complex_threshold)
 
     def evolve(self, idx: np.ndarray, treated: np.ndarray, relief: np.ndarray) -> dict[str, float]:
         """M1 and M8: one week of severity change for the residents ``idx``.
@@ -192,7 +192,7 @@ class Population:
         severity removed by each source (own, neighbours, support).
         """
         p = self.p
-        s = self.sev[idx]
+        s = self.sev.take(idx, axis=0)
         sr = self.sr[idx]
         sup = self.support[idx]
         rec = (s > 0.0).astype(float)
