@@ -155,7 +155,7 @@ def recruit(model: NeighbourhoodModel) -> int:
             continue
         chance = p.recruit_rate * (1.0 - pop.reluctance[idx]) * quality[np.maximum(target, 0)]
         want &= rng.random(idx.size) < chance
-        pos = np.flatnonzero(want)
+        pos = want.nonzero()[0]
         if pos.size == 0:
             continue
         pos = pos[_within_room(target[pos], room, rng)]
@@ -211,7 +211,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
             break
         if counts.max() < p.min_cluster or rng.random() >= p.start_rate * worker.skill_collective:
             continue
-        best = np.flatnonzero(counts == counts.max())
+        best = (counts == counts.max()).nonzero()[0]
         cell = int(best[rng.integers(best.size)])
         model.add_initiative(cell // 4, cell % 4, worker)
         counts[cell] = 0
@@ -222,13 +222,13 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
 def graduate(model: NeighbourhoodModel) -> None:
     """M7: recovered participants leave, some as volunteers; volunteers leave in time."""
     p, pop, rng = model.p, model.pop, model.rng
-    part = np.flatnonzero(pop.status == COLLECTIVE)
+    part = (pop.status == COLLECTIVE).nonzero()[0]
     done = part[pop.sev[part, pop.primary[part]] < p.resolved_threshold]
     if done.size:
         stays = rng.random(done.size) < p.volunteer_rate * (1.0 - pop.reluctance[done])
         pop.status[done[stays]] = VOLUNTEER
         pop.close(done[~stays])
         model.tally.volunteers_recruited += int(stays.sum())
-    vol = np.flatnonzero((pop.status == VOLUNTEER) & (pop.initiative >= 0))
+    vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
     leave = vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks]
     pop.close(leave)

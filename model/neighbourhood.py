@@ -221,13 +221,14 @@ class NeighbourhoodModel(mesa.Model):
     def take_requests(self) -> tuple[int, int]:
         """M2: residents who ask, and those signalled early, join the queue (or the desk)."""
         pop, week = self.pop, self.week
-        asks = pop.seek_help(week)
+        free = pop.free_to_ask(week)
+        asks = pop.seek_help(week, free)
         signalled = np.empty(0, np.int64)
         if self.workers and self.p.m2_early_signalling:
             per_block = np.bincount(
                 [i.block for i in self.initiatives.values() if i.running], minlength=pop.n_blocks
             )
-            signalled = pop.signal_early(week, self.outreach_per_1000, per_block)
+            signalled = pop.signal_early(week, self.outreach_per_1000, per_block, free)
         new = np.concatenate([asks, signalled])
         if self.workers:
             pop.enqueue(new, week, FOR_TEAM)
@@ -246,9 +247,9 @@ class NeighbourhoodModel(mesa.Model):
         case returns to the team for light support, or, with no team, is turned away.
         """
         p, pop, week = self.p, self.pop, self.week
-        ready = np.flatnonzero(
+        ready = (
             (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.ready_week <= week)
-        )
+        ).nonzero()[0]
         if ready.size == 0:
             return
         grant = pop.request_sev[ready] >= p.desk_threshold
@@ -264,14 +265,14 @@ class NeighbourhoodModel(mesa.Model):
     def team_demand(self) -> np.ndarray:
         """M3/M5: individual hours each worker's cases ask this week (after visit caps)."""
         pop = self.pop
-        team = np.flatnonzero(pop.status == TEAM)
+        team = (pop.status == TEAM).nonzero()[0]
         hours = case_hours(self, team, pop.heavy[team]) * self.municipality.visit_factor
         n = len(self.workers)
         demand = np.bincount(pop.worker[team], hours, minlength=n).astype(float)
         # M5: a case awaiting an indication costs its worker bridging support and paperwork.
-        pending = np.flatnonzero(
-            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.worker >= 0)
-        )
+        pending = ((pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.worker >= 0)).nonzero()[
+            0
+        ]
         demand += np.bincount(pop.worker[pending], minlength=n) * self.p.light_case_hours
         return demand
 
@@ -281,10 +282,10 @@ class NeighbourhoodModel(mesa.Model):
         demand = self.team_demand()
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
-        queue = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM))
+        queue = ((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM)).nonzero()[0]
         if queue.size == 0:
             return 0
-        queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
+        queue = queue[pop.request_week[queue].argsort(kind="stable")]
         visit = self.municipality.visit_factor
         complexity = pop.complexity(queue)
         est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold, complexity) * visit
@@ -297,7 +298,7 @@ class NeighbourhoodModel(mesa.Model):
             if pos >= queue.size:
                 break
             if spare > 0:
-                k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
+                k = int(est[pos:].cumsum().searchsorted(spare, side="right"))
                 if k:
                     spans.append((pos, pos + k, worker))
                 pos += k
@@ -335,7 +336,7 @@ class NeighbourhoodModel(mesa.Model):
         if self.week <= self.p.burn_in_weeks or idx.size == 0:
             return
         s = self.pop.smax[idx]
-        early = int((s < self.p.heavy_threshold).sum())
+        early = int(np.count_nonzero(s < self.p.heavy_threshold))
         self.tally.intakes += int(idx.size)
         self.tally.intakes_early += early
         self._week_intakes[0] += int(idx.size)
@@ -354,6 +355,8 @@ class NeighbourhoodModel(mesa.Model):
         pop.start_week[idx] = self.week
 
     def _start_team_support(self, idx: np.ndarray, heavy: bool) -> None:
+        if idx.size == 0:
+            return
         pop = self.pop
         self._started(idx)
         pop.status[idx] = TEAM
@@ -361,6 +364,8 @@ class NeighbourhoodModel(mesa.Model):
         pop.heavy[idx] = heavy
 
     def _route_to_indication(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
         pop = self.pop
         pop.status[idx] = WAITING
         pop.wait_kind[idx] = FOR_INDICATION
@@ -371,6 +376,8 @@ class NeighbourhoodModel(mesa.Model):
 
         ``tailored`` marks maatwerk decided by a mandated worker rather than the desk.
         """
+        if idx.size == 0:
+            return
         pop = self.pop
         pop.status[idx] = WAITING
         pop.wait_kind[idx] = FOR_PROVIDER
@@ -381,6 +388,8 @@ class NeighbourhoodModel(mesa.Model):
 
     def _join_initiative(self, idx: np.ndarray, ids: np.ndarray) -> None:
         """M7: a collective arrangement instead of individual support."""
+        if idx.size == 0:
+            return
         pop = self.pop
         self._started(idx)
         pop.status[idx] = COLLECTIVE
@@ -392,10 +401,10 @@ class NeighbourhoodModel(mesa.Model):
     def admit_to_providers(self) -> int:
         """M6: providers admit waiting clients while places last: the preferred provider first, then any."""
         pop = self.pop
-        wait = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_PROVIDER))
+        wait = ((pop.status == WAITING) & (pop.wait_kind == FOR_PROVIDER)).nonzero()[0]
         if wait.size == 0:
             return 0
-        wait = wait[np.argsort(pop.request_week[wait], kind="stable")]
+        wait = wait[pop.request_week[wait].argsort(kind="stable")]
         self._count_clients()
         admitted = []
         for provider in self.providers:
@@ -438,7 +447,7 @@ class NeighbourhoodModel(mesa.Model):
         st = pop.status[idx]
         treated = np.zeros((idx.size, 4))
         relief = np.zeros((idx.size, 4))
-        team = np.flatnonzero(st == TEAM)
+        team = (st == TEAM).nonzero()[0]
         if team.size:
             wk = pop.worker[idx[team]]
             service = np.array([w.service for w in self.workers])[wk]
@@ -449,12 +458,12 @@ class NeighbourhoodModel(mesa.Model):
                 domain[MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
             relief[team] = p.team_effect * (skill * intensity)[:, None] * domain
             treated[team] = intensity[:, None]
-        mw = np.flatnonzero(st == MAATWERK)
+        mw = (st == MAATWERK).nonzero()[0]
         prim = pop.primary[idx[mw]]
         fit = 1.0 if not p.m5_mandate_rules else np.where(pop.tailored[idx[mw]], 1.0, p.standard_fit)
         relief[mw, prim] = p.maatwerk_effect * fit
         treated[mw, prim] = 1.0
-        coll = np.flatnonzero(st == COLLECTIVE)
+        coll = (st == COLLECTIVE).nonzero()[0]
         if coll.size:
             quality = np.zeros(self.next_initiative_id)
             for ini in self.initiatives.values():
@@ -471,9 +480,9 @@ class NeighbourhoodModel(mesa.Model):
     def close_and_escalate(self) -> None:
         """M3/M5/M6: close resolved team cases, escalate crises, step maatwerk clients down."""
         p, pop, rng = self.p, self.pop, self.rng
-        team = np.flatnonzero(pop.status == TEAM)
+        team = (pop.status == TEAM).nonzero()[0]
         pop.close(team[pop.smax[team] < p.resolved_threshold])
-        crises = np.flatnonzero(pop.smax >= CRISIS)
+        crises = (pop.smax >= CRISIS).nonzero()[0]
         status = pop.status[crises]
         crisis = crises[status == TEAM]
         if crisis.size:
@@ -485,7 +494,7 @@ class NeighbourhoodModel(mesa.Model):
         self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
         outgrown = crises[status == COLLECTIVE]  # need outgrows the group
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
-        mw = np.flatnonzero(pop.status == MAATWERK)
+        mw = (pop.status == MAATWERK).nonzero()[0]
         eligible = mw[pop.sev[mw, pop.primary[mw]] < p.step_down_threshold]
         if eligible.size:
             chance = np.array([pr.step_down_chance for pr in self.providers])[pop.provider[eligible]]
@@ -538,7 +547,7 @@ class NeighbourhoodModel(mesa.Model):
         if not folded:
             return
         ids = np.array([i.ident for i in folded])
-        members = np.flatnonzero(np.isin(self.pop.initiative, ids))
+        members = np.isin(self.pop.initiative, ids).nonzero()[0]
         self.pop.close(members)
         for ini in folded:
             del self.initiatives[ini.ident]
@@ -605,7 +614,7 @@ class NeighbourhoodModel(mesa.Model):
         self.tally.signalled += signalled
         self.tally.maatwerk_starts += starts
         n_init = sum(1 for i in self.initiatives.values() if i.running)
-        caseload = int((pop.worker >= 0).sum())
+        caseload = np.count_nonzero(pop.worker >= 0)
         week_intakes, week_early = self._week_intakes
         self.now = {
             "week": float(self.week - p.burn_in_weeks),
@@ -625,14 +634,14 @@ class NeighbourhoodModel(mesa.Model):
             "participants": float(counts[COLLECTIVE]),
             "volunteers": float(counts[VOLUNTEER]),
             "maatwerk_clients": float(counts[MAATWERK]),
-            "self_reliance_mean": float(pop.sr.mean()),
-            "severity_mean": float(pop.smax.mean()),
-            "hidden_need": float(heavy_hidden.sum()),
+            "self_reliance_mean": float(pop.sr.sum() / pop.n),  # as ndarray.mean, fewer calls
+            "severity_mean": float(pop.smax.sum() / pop.n),
+            "hidden_need": float(np.count_nonzero(heavy_hidden)),
             "cost_team": costs["team"],
             "cost_maatwerk": costs["maatwerk"],
             "cost_collective": costs["collective"],
         }
-        wmo = int(((status == MAATWERK) & (pop.primary == CARE_SUPPORT)).sum())
+        wmo = np.count_nonzero((status == MAATWERK) & (pop.primary == CARE_SUPPORT))
         self.tally.add_week({**self.now, "wmo_maatwerk": float(wmo)})
         if self.collect:
             self.datacollector.collect(self)

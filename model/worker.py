@@ -78,7 +78,7 @@ def decide_routes(
     workers = model.workers
     n = idx.size
     if starts is None:
-        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        starts = (np.concatenate(([True], owner[1:] != owner[:-1]))).nonzero()[0]
     if complexity is None:
         complexity = pop.complexity(idx)
     draw = _draws(model, owner, starts)
