@@ -130,11 +130,14 @@ def recruit(model: NeighbourhoodModel) -> int:
     """
     p, pop, rng = model.p, model.pop, model.rng
     cells = cell_map(model)
-    if (cells < 0).all():
+    open_cells = (cells >= 0).nonzero()[0].tolist()  # cells with an initiative that has room
+    if not open_cells:
         return 0
-    served = (cells.reshape(-1, 4) >= 0).any(axis=1)  # blocks with an initiative that has room
-    idx = pop.open_cases()
-    idx = idx[served[pop.block[idx]]]
+    # Residents with an open problem in those blocks (contiguous stretches of the ring), in order.
+    size = p.block_size
+    starts = sorted({cell // 4 * size for cell in open_cells})
+    idx = np.concatenate([a + (pop.smax[a : a + size] > 0.0).nonzero()[0] for a in starts])
+    domains = {cell % 4 for cell in open_cells}
     st = pop.status[idx]
     eligible = (st == NONE) | ((st == TEAM) & ~pop.heavy[idx])
     convert = (st == MAATWERK) & (pop.smax[idx] < p.maatwerk_threshold)
@@ -149,6 +152,8 @@ def recruit(model: NeighbourhoodModel) -> int:
     joined = np.zeros(idx.size, bool)
     total = 0
     for d in range(4):
+        if d not in domains:  # no initiative with room serves the domain: nobody wants to join
+            continue
         target = cells[block4 + d]
         want = (target >= 0) & (sev[:, d] >= p.resolved_threshold) & ~joined
         if not want.any():

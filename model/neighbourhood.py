@@ -247,9 +247,8 @@ class NeighbourhoodModel(mesa.Model):
         case returns to the team for light support, or, with no team, is turned away.
         """
         p, pop, week = self.p, self.pop, self.week
-        ready = (
-            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.ready_week <= week)
-        ).nonzero()[0]
+        ready = pop.waiting(FOR_INDICATION)
+        ready = ready[pop.ready_week[ready] <= week]
         if ready.size == 0:
             return
         grant = pop.request_sev[ready] >= p.desk_threshold
@@ -270,9 +269,8 @@ class NeighbourhoodModel(mesa.Model):
         n = len(self.workers)
         demand = np.bincount(pop.worker[team], hours, minlength=n).astype(float)
         # M5: a case awaiting an indication costs its worker bridging support and paperwork.
-        pending = ((pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.worker >= 0)).nonzero()[
-            0
-        ]
+        pending = pop.waiting(FOR_INDICATION)
+        pending = pending[pop.worker[pending] >= 0]
         demand += np.bincount(pop.worker[pending], minlength=n) * self.p.light_case_hours
         return demand
 
@@ -282,7 +280,7 @@ class NeighbourhoodModel(mesa.Model):
         demand = self.team_demand()
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
-        queue = ((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM)).nonzero()[0]
+        queue = pop.waiting(FOR_TEAM)
         if queue.size == 0:
             return 0
         queue = queue[pop.request_week[queue].argsort(kind="stable")]
@@ -401,19 +399,20 @@ class NeighbourhoodModel(mesa.Model):
     def admit_to_providers(self) -> int:
         """M6: providers admit waiting clients while places last: the preferred provider first, then any."""
         pop = self.pop
-        wait = ((pop.status == WAITING) & (pop.wait_kind == FOR_PROVIDER)).nonzero()[0]
+        wait = pop.waiting(FOR_PROVIDER)
         if wait.size == 0:
             return 0
         wait = wait[pop.request_week[wait].argsort(kind="stable")]
         self._count_clients()
         admitted = []
+        preferred = pop.provider[wait]
+        taken = np.zeros(wait.size, bool)
         for provider in self.providers:
-            mine = wait[pop.provider[wait] == provider.index][: provider.free_places]
+            mine = (preferred == provider.index).nonzero()[0][: provider.free_places]
+            taken[mine] = True
             provider.clients += mine.size
-            admitted.append(mine)
-        free = np.ones(pop.n, bool)
-        free[np.concatenate(admitted)] = False
-        rest = wait[free[wait]]  # still in order of request
+            admitted.append(wait[mine])
+        rest = wait[~taken]  # still in order of request
         for provider in self.providers:
             n = min(provider.free_places, rest.size)
             pop.provider[rest[:n]] = provider.index

@@ -219,8 +219,7 @@ class Population:
             level += s
         new = level - down
         # Share of the push down that took effect: less than 1 where severity reached 0.
-        frac = np.zeros_like(down)
-        np.divide(level, down, out=frac, where=down > 0.0)
+        frac = level / np.where(down > 0.0, down, np.inf)  # 0 where nothing pushes down
         np.minimum(frac, 1.0, out=frac)
         np.clip(new, 0.0, 1.0, out=new)
         np.putmask(new, new < 0.02, 0.0)  # a trace of a problem is no problem
@@ -260,7 +259,7 @@ class Population:
             return
         collective = self.status >= COLLECTIVE  # collective or volunteer
         gain = p.collective_reliance_gain * collective
-        dependent = (self.status == MAATWERK) & (week - self.start_week > 52)
+        dependent = (self.status == MAATWERK) & (self.start_week < week - 52)  # over a year
         self.sr += gain - p.dependence_loss * dependent + p.reliance_reversion * (self.sr0 - self.sr)
         self.ties += gain + p.reliance_reversion * (self.ties0 - self.ties)
         np.clip(self.sr, 0.0, 1.0, out=self.sr)
@@ -314,6 +313,11 @@ class Population:
         )
         hit = self.rng.random(cand.size) < -np.expm1(-hazard)
         return cand[hit]
+
+    def waiting(self, kind: int) -> np.ndarray:
+        """Indices of residents waiting for ``kind`` (the team, an indication or a provider)."""
+        idx = (self.wait_kind == kind).nonzero()[0]
+        return idx[self.status[idx] == WAITING]
 
     def enqueue(self, idx: np.ndarray, week: int, kind: int = FOR_TEAM) -> None:
         """Put residents on the waiting list, leaving any initiative or volunteer role."""
