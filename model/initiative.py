@@ -228,7 +228,7 @@ def graduate(model: NeighbourhoodModel) -> None:
     """M7: recovered participants leave, some as volunteers; volunteers leave in time."""
     p, pop, rng = model.p, model.pop, model.rng
     part = (pop.status == COLLECTIVE).nonzero()[0]
-    done = part[pop.sev[part, pop.primary[part]] < p.resolved_threshold]
+    done = part[pop.sev.take(part * 4 + pop.primary[part]) < p.resolved_threshold]  # primary domain
     if done.size:
         stays = rng.random(done.size) < p.volunteer_rate * (1.0 - pop.reluctance[done])
         pop.status[done[stays]] = VOLUNTEER

@@ -494,7 +494,7 @@ class NeighbourhoodModel(mesa.Model):
         outgrown = crises[status == COLLECTIVE]  # need outgrows the group
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
         mw = (pop.status == MAATWERK).nonzero()[0]
-        eligible = mw[pop.sev[mw, pop.primary[mw]] < p.step_down_threshold]
+        eligible = mw[pop.sev.take(mw * 4 + pop.primary[mw]) < p.step_down_threshold]  # primary domain
         if eligible.size:
             chance = np.array([pr.step_down_chance for pr in self.providers])[pop.provider[eligible]]
             pop.close(eligible[rng.random(eligible.size) < chance])

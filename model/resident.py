@@ -208,7 +208,7 @@ class Population:
         rec[:, CARE_SUPPORT] *= self.care_recovery[idx]
         own = (p.own_recovery_rate * sr)[:, None] * rec
         nb = (p.neighbour_help * sup)[:, None] * rec
-        relief = relief * rec
+        relief = np.multiply(relief, rec, out=rec)  # (few temporaries: they cost cache)
         down = own + nb
         down += relief
         level = s
@@ -218,11 +218,15 @@ class Population:
             level *= s * rate[:, None]
             level += s
         new = level - down
-        # Share of the push down that took effect: less than 1 where severity reached 0.
-        frac = level / np.where(down > 0.0, down, np.inf)  # 0 where nothing pushes down
+        # Share of the push down that took effect: less than 1 where severity reached 0, and
+        # 0 where nothing pushes down (level / inf). Computed in place of down and level.
+        np.putmask(down, down <= 0.0, np.inf)
+        frac = np.divide(level, down, out=level)
         np.minimum(frac, 1.0, out=frac)
         np.clip(new, 0.0, 1.0, out=new)
-        np.putmask(new, new < 0.02, 0.0)  # a trace of a problem is no problem
+        # A trace of a problem is no problem: new < 0.02 becomes 0 (new >= 0, so multiplying
+        # by the mask gives putmask's values, without its branches).
+        np.multiply(new, new >= 0.02, out=new)
         put_rows(self.sev, idx, new)
         self.smax[idx] = row_max(new)
         own_done = np.einsum("ij,ij->i", own, frac)

@@ -84,7 +84,7 @@ def decide_routes(
     draw = _draws(model, owner, starts)
     s = pop.smax[idx]
     early = s < p.heavy_threshold
-    complex_ggz = (complexity >= 2) & (pop.sev[idx, MENTAL_HEALTH] > p.complex_threshold)
+    complex_ggz = (complexity >= 2) & (pop.sev[:, MENTAL_HEALTH][idx] > p.complex_threshold)
     specialist = draw[0] < p.specialist_access if p.m6_provider_behaviour else np.ones(n, bool)
     team_can_hold = ~complex_ggz | specialist
     mandate = draw[1] < model.mandate if p.m5_mandate_rules else np.ones(n, bool)
