@@ -146,7 +146,6 @@ class Population:
         self.adj = watts_strogatz(n, p.network_k, p.network_rewire, rng)
         self.degree = np.maximum(np.asarray(self.adj.sum(axis=1)).ravel(), 1.0)
         self.support = np.zeros(n)
-        self.contact_share = np.zeros(n)
         # Share of normal recovery of care & support needs (M1: elderly care is chronic);
         # other domains recover normally.
         self.care_recovery = np.where(self.age == ELDERLY, 1.0 - p.elderly_care_chronicity, 1.0)
@@ -240,21 +239,33 @@ class Population:
 
     # ---- M8 -----------------------------------------------------------------
     def update_support(self) -> None:
-        """M8 (and M2): what each resident's network neighbours offer this week.
+        """M8: what each resident's network neighbours offer this week.
 
         ``support`` (0-1): a neighbour's spare capacity is its self-reliance times (1 - its
         own worst severity), doubled for volunteers; support is the mean over neighbours,
-        scaled by the resident's tie strength. ``contact_share``: the share of neighbours
-        in touch with the team or an initiative (used for early signalling, M2). Two
-        sparse matrix-vector products compute them (faster than one with two columns).
+        scaled by the resident's tie strength. One sparse matrix-vector product.
         """
         status = self.status
-        in_contact = (status == TEAM) | (status >= COLLECTIVE)  # team, collective or volunteer
         spare = self.sr * (1.0 - self.smax) * (1.0 + (status == VOLUNTEER))
         if not self.p.m8_reliance_dynamics:
             spare = np.zeros(self.n)
         self.support = np.minimum(1.0, self.ties * (self.adj @ spare) / self.degree)
-        self.contact_share = (self.adj @ in_contact.astype(float)) / self.degree
+
+    def contact_share(self, idx: np.ndarray) -> np.ndarray:
+        """M2: share of the network neighbours of residents ``idx`` in touch with the team or an initiative.
+
+        Counted over the residents' rows of the adjacency only (those who may be signalled
+        are few), entry by entry as the sparse product over all residents would.
+        """
+        indptr = self.adj.indptr
+        first = indptr[idx]
+        size = indptr[idx + 1] - first
+        end = size.cumsum()
+        # Position in adj.indices of each resident's neighbours, resident after resident.
+        pos = np.arange(end[-1] if end.size else 0) + np.repeat(first - (end - size), size)
+        st = self.status[self.adj.indices[pos]]
+        touched = np.concatenate(([0], ((st == TEAM) | (st >= COLLECTIVE)).cumsum()))
+        return (touched[end] - touched[end - size]) / self.degree[idx]
 
     def update_reliance(self, week: int) -> None:
         """M8: collective gains, loss under long dependence, and reversion to baseline."""
@@ -313,7 +324,7 @@ class Population:
         hazard = (
             p.outreach_effect * outreach_per_1000
             + p.presence_effect * initiatives_per_block[self.block[cand]]
-            + p.neighbour_signal_effect * self.contact_share[cand]
+            + p.neighbour_signal_effect * self.contact_share(cand)
         )
         hit = self.rng.random(cand.size) < -np.expm1(-hazard)
         return cand[hit]
