@@ -304,7 +304,9 @@ class NeighbourhoodModel(mesa.Model):
             return 0
         take, complexity = queue[:pos], complexity[:pos]
         starts = np.array([start for start, _, _ in spans])
-        owner = np.repeat([w.index for _, _, w in spans], [stop - start for start, stop, _ in spans])
+        owner = np.empty(pos, np.int64)
+        for start, stop, worker in spans:
+            owner[start:stop] = worker.index
         for start, stop, _ in spans:  # in the order the workers took their cases
             self._count_intakes(take[start:stop])
         cells = cell_map(self)
@@ -320,12 +322,14 @@ class NeighbourhoodModel(mesa.Model):
         self._route_to_indication(take[route == INDICATION])
         kept = light | heavy
         hours = case_hours(self, take[kept], heavy[kept], complexity[kept])
-        # Kept cases before each span's start: a span's kept hours are one run of ``hours``.
-        kept_before = np.concatenate(([0], np.cumsum(kept))).tolist()
-        to_desk = np.concatenate(([0], np.cumsum(route == INDICATION))).tolist()
+        # A span's kept cases are one run of ``hours``; its indications cost light hours.
+        kept_list, desk_list = kept.tolist(), (route == INDICATION).tolist()
+        first = 0
         for start, stop, worker in spans:
-            added = hours[kept_before[start] : kept_before[stop]].sum() * visit
-            added += (to_desk[stop] - to_desk[start]) * p.light_case_hours
+            n_kept = sum(kept_list[start:stop])
+            added = hours[first : first + n_kept].sum() * visit
+            added += sum(desk_list[start:stop]) * p.light_case_hours
+            first += n_kept
             worker.allocate_time(worker.demand + float(added))
         return pos
 
