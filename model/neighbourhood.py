@@ -461,20 +461,22 @@ class NeighbourhoodModel(mesa.Model):
                 domain[MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
             relief[team] = p.team_effect * (skill * intensity)[:, None] * domain
             treated[team] = intensity[:, None]
+        # Maatwerk and collective arrangements work on the primary domain: flat (case, domain) cells.
+        flat_relief, flat_treated = relief.reshape(-1), treated.reshape(-1)
         mw = (st == MAATWERK).nonzero()[0]
-        prim = pop.primary[idx[mw]]
+        cell = mw * 4 + pop.primary[idx[mw]]
         fit = 1.0 if not p.m5_mandate_rules else np.where(pop.tailored[idx[mw]], 1.0, p.standard_fit)
-        relief[mw, prim] = p.maatwerk_effect * fit
-        treated[mw, prim] = 1.0
+        flat_relief[cell] = p.maatwerk_effect * fit
+        flat_treated[cell] = 1.0
         coll = (st == COLLECTIVE).nonzero()[0]
         if coll.size:
             quality = np.zeros(self.next_initiative_id)
             for ini in self.initiatives.values():
                 quality[ini.ident] = ini.quality
             q = quality[pop.initiative[idx[coll]]]
-            prim = pop.primary[idx[coll]]
-            relief[coll, prim] = p.collective_effect * q
-            treated[coll, prim] = q
+            cell = coll * 4 + pop.primary[idx[coll]]
+            flat_relief[cell] = p.collective_effect * q
+            flat_treated[cell] = q
         removed = pop.evolve(idx, treated, relief)
         if self.week > p.burn_in_weeks:
             for key, value in removed.items():
