@@ -101,6 +101,8 @@ class Initiative(mesa.Agent):
 
 def count_members(model: NeighbourhoodModel) -> None:
     """Set each initiative's participant and volunteer counts from the resident arrays."""
+    if not model.initiatives:
+        return
     pop = model.pop
     size = model.next_initiative_id
     inits = pop.initiative
