@@ -2,8 +2,8 @@
 
 :class:`WeeklySeries` stands in for a Mesa ``DataCollector`` with model reporters only:
 ``collect(model)`` records the model's current week (``model.now``), and ``model_vars``,
-``get_model_vars_dataframe()`` and ``_collection_steps`` read back as Mesa's do, so Mesa's
-SolaraViz plots and ``mesa.batch_run`` work unchanged. Storing a row in a NumPy array
+``get_model_vars_dataframe()`` and ``_collection_steps`` read back as Mesa's do (with no agent
+reporters), so Mesa's SolaraViz plots and ``mesa.batch_run`` work unchanged. Storing a row in a NumPy array
 costs a fraction of the DataCollector's per-value copies, which mattered at 520 weeks a run.
 """
 
@@ -33,6 +33,11 @@ class WeeklySeries:
         self._rows = np.empty((max(int(weeks), 1), len(self.fields)))
         self._n = 0
         self._collection_steps: list[Any] = []  # the model's time at each collect, as Mesa's
+        # No agent reporters; Mesa's batch_run reads these.
+        self.agent_reporters: dict[str, Any] = {}
+        self.agenttype_reporters: dict[type, dict[str, Any]] = {}
+        self._agent_records: dict[Any, list[Any]] = {}
+        self._agenttype_records: dict[Any, dict[type, list[Any]]] = {}
 
     def collect(self, model: Any) -> None:
         """Record one row: the values of ``model.now`` for the series' fields."""

@@ -53,3 +53,25 @@ def test_put_rows_writes_the_same_values_as_fancy_assignment():
     put_rows(a, idx, rows)
     b[idx] = rows
     np.testing.assert_array_equal(a, b)
+
+
+def test_mesa_batch_run_reads_the_weekly_series():
+    params = {"n_residents": 500, "weeks": 5, "burn_in_weeks": 2, "collect": True}
+    last = mesa.batch_run(
+        NeighbourhoodModel,
+        params,
+        rng=[0],
+        max_steps=7,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert len(last) == 1 and last[0]["week"] == 5.0
+    every = mesa.batch_run(
+        NeighbourhoodModel,
+        params,
+        rng=[0],
+        max_steps=7,
+        data_collection_period=1,
+        display_progress=False,
+    )
+    assert [row["week"] for row in every] == [1.0, 2.0, 3.0, 4.0, 5.0]
