@@ -101,6 +101,8 @@ class Initiative(mesa.Agent):
 
 def count_members(model: NeighbourhoodModel) -> None:
     """Set each initiative's participant and volunteer counts from the resident arrays."""
+    if not model.initiatives:
+        return
     pop = model.pop
     size = model.next_initiative_id
     inits = pop.initiative
@@ -130,16 +132,20 @@ def recruit(model: NeighbourhoodModel) -> int:
     """
     p, pop, rng = model.p, model.pop, model.rng
     cells = cell_map(model)
-    if (cells < 0).all():
+    open_cells = (cells >= 0).nonzero()[0].tolist()  # cells with an initiative that has room
+    if not open_cells:
         return 0
-    served = (cells.reshape(-1, 4) >= 0).any(axis=1)  # blocks with an initiative that has room
-    idx = pop.open_cases()
-    idx = idx[served[pop.block[idx]]]
+    # Residents with an open problem in those blocks (contiguous stretches of the ring), in order.
+    size = p.block_size
+    starts = sorted({cell // 4 * size for cell in open_cells})
+    idx = np.concatenate([a + (pop.smax[a : a + size] > 0.0).nonzero()[0] for a in starts])
+    domains = {cell % 4 for cell in open_cells}
     st = pop.status[idx]
     eligible = (st == NONE) | ((st == TEAM) & ~pop.heavy[idx])
     convert = (st == MAATWERK) & (pop.smax[idx] < p.maatwerk_threshold)
     convert &= rng.random(idx.size) < model.mandate * (0.5 + 0.5 * p.provider_alignment)
-    idx, sev = idx[eligible | convert], pop.sev[idx[eligible | convert]]
+    idx = idx[eligible | convert]
+    sev = pop.sev.take(idx, axis=0)
     quality = np.zeros(model.next_initiative_id)
     room = np.zeros(model.next_initiative_id, np.int64)
     for ini in model.initiatives.values():
@@ -148,13 +154,15 @@ def recruit(model: NeighbourhoodModel) -> int:
     joined = np.zeros(idx.size, bool)
     total = 0
     for d in range(4):
+        if d not in domains:  # no initiative with room serves the domain: nobody wants to join
+            continue
         target = cells[block4 + d]
         want = (target >= 0) & (sev[:, d] >= p.resolved_threshold) & ~joined
         if not want.any():
             continue
         chance = p.recruit_rate * (1.0 - pop.reluctance[idx]) * quality[np.maximum(target, 0)]
         want &= rng.random(idx.size) < chance
-        pos = np.flatnonzero(want)
+        pos = want.nonzero()[0]
         if pos.size == 0:
             continue
         pos = pos[_within_room(target[pos], room, rng)]
@@ -198,7 +206,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
     if hours_left < p.initiative_hours or municipality.collective_funds_left() < setup_cost:
         return hours_left
     idx = pop.open_cases()
-    has_need = pop.sev[idx] >= p.signal_floor
+    has_need = pop.sev.take(idx, axis=0) >= p.signal_floor
     rows, doms = np.nonzero(has_need)
     counts = np.bincount(pop.block[idx[rows]] * 4 + doms, minlength=pop.n_blocks * 4)
     taken = cell_map(model, with_room=False) >= 0
@@ -210,7 +218,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
             break
         if counts.max() < p.min_cluster or rng.random() >= p.start_rate * worker.skill_collective:
             continue
-        best = np.flatnonzero(counts == counts.max())
+        best = (counts == counts.max()).nonzero()[0]
         cell = int(best[rng.integers(best.size)])
         model.add_initiative(cell // 4, cell % 4, worker)
         counts[cell] = 0
@@ -221,13 +229,13 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
 def graduate(model: NeighbourhoodModel) -> None:
     """M7: recovered participants leave, some as volunteers; volunteers leave in time."""
     p, pop, rng = model.p, model.pop, model.rng
-    part = np.flatnonzero(pop.status == COLLECTIVE)
-    done = part[pop.sev[part, pop.primary[part]] < p.resolved_threshold]
+    part = (pop.status == COLLECTIVE).nonzero()[0]
+    done = part[pop.sev.take(part * 4 + pop.primary[part]) < p.resolved_threshold]  # primary domain
     if done.size:
         stays = rng.random(done.size) < p.volunteer_rate * (1.0 - pop.reluctance[done])
         pop.status[done[stays]] = VOLUNTEER
         pop.close(done[~stays])
         model.tally.volunteers_recruited += int(stays.sum())
-    vol = np.flatnonzero((pop.status == VOLUNTEER) & (pop.initiative >= 0))
+    vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
     leave = vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks]
     pop.close(leave)

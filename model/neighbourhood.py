@@ -56,6 +56,7 @@ from model.resident import (
     Resident,
     row_max,
 )
+from model.series import WeeklySeries
 from model.worker import (
     COLLECTIVE_ARRANGEMENT,
     INDICATION,
@@ -84,8 +85,8 @@ class NeighbourhoodModel(mesa.Model):
     rng:
         Seed (int) or ``numpy.random.Generator``; one seed gives identical runs.
     collect:
-        Record the weekly series with a Mesa ``DataCollector`` (the summary is
-        always kept).
+        Record the weekly series in ``datacollector``, a NumPy buffer that reads like
+        a Mesa ``DataCollector`` (the summary is always kept).
     **overrides:
         Further parameter overrides, e.g. ``NeighbourhoodModel(mandate=1.0, rng=3)``.
     """
@@ -121,9 +122,7 @@ class NeighbourhoodModel(mesa.Model):
         self._youth_team_reg = np.zeros(p.n_residents, bool)  # registered team youth care
         self._place_initial_clients()
         self.collect = collect
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.now[k]) for k in SERIES_FIELDS}
-        )
+        self.datacollector = WeeklySeries(SERIES_FIELDS, p.weeks)
 
     # ---- set-up -------------------------------------------------------------
     @property
@@ -223,13 +222,14 @@ class NeighbourhoodModel(mesa.Model):
     def take_requests(self) -> tuple[int, int]:
         """M2: residents who ask, and those signalled early, join the queue (or the desk)."""
         pop, week = self.pop, self.week
-        asks = pop.seek_help(week)
+        free = pop.free_to_ask(week)
+        asks = pop.seek_help(week, free)
         signalled = np.empty(0, np.int64)
         if self.workers and self.p.m2_early_signalling:
             per_block = np.bincount(
                 [i.block for i in self.initiatives.values() if i.running], minlength=pop.n_blocks
             )
-            signalled = pop.signal_early(week, self.outreach_per_1000, per_block)
+            signalled = pop.signal_early(week, self.outreach_per_1000, per_block, free)
         new = np.concatenate([asks, signalled])
         if self.workers:
             pop.enqueue(new, week, FOR_TEAM)
@@ -248,9 +248,8 @@ class NeighbourhoodModel(mesa.Model):
         case returns to the team for light support, or, with no team, is turned away.
         """
         p, pop, week = self.p, self.pop, self.week
-        ready = np.flatnonzero(
-            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.ready_week <= week)
-        )
+        ready = pop.waiting(FOR_INDICATION)
+        ready = ready[pop.ready_week[ready] <= week]
         if ready.size == 0:
             return
         grant = pop.request_sev[ready] >= p.desk_threshold
@@ -266,14 +265,13 @@ class NeighbourhoodModel(mesa.Model):
     def team_demand(self) -> np.ndarray:
         """M3/M5: individual hours each worker's cases ask this week (after visit caps)."""
         pop = self.pop
-        team = np.flatnonzero(pop.status == TEAM)
+        team = (pop.status == TEAM).nonzero()[0]
         hours = case_hours(self, team, pop.heavy[team]) * self.municipality.visit_factor
         n = len(self.workers)
         demand = np.bincount(pop.worker[team], hours, minlength=n).astype(float)
         # M5: a case awaiting an indication costs its worker bridging support and paperwork.
-        pending = np.flatnonzero(
-            (pop.status == WAITING) & (pop.wait_kind == FOR_INDICATION) & (pop.worker >= 0)
-        )
+        pending = pop.waiting(FOR_INDICATION)
+        pending = pending[pop.worker[pending] >= 0]
         demand += np.bincount(pop.worker[pending], minlength=n) * self.p.light_case_hours
         return demand
 
@@ -283,32 +281,38 @@ class NeighbourhoodModel(mesa.Model):
         demand = self.team_demand()
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
-        queue = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_TEAM))
+        queue = pop.waiting(FOR_TEAM)
         if queue.size == 0:
             return 0
-        queue = queue[np.argsort(pop.request_week[queue], kind="stable")]
+        queue = queue[pop.request_week[queue].argsort(kind="stable")]
         visit = self.municipality.visit_factor
-        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold) * visit
-        # The worker with most room takes cases first, in order of request, while they fit.
-        owner = np.full(queue.size, -1, np.int64)
+        complexity = pop.complexity(queue)
+        est = case_hours(self, queue, pop.smax[queue] >= p.heavy_threshold, complexity) * visit
+        # The worker with most room takes cases first, in order of request, while they fit:
+        # each taking worker's cases are the span [start, stop) of the queue.
+        spans: list[tuple[int, int, Worker]] = []
         pos = 0
         for worker in sorted(self.workers, key=lambda w: -w.spare_hours()):
             spare = worker.spare_hours()
             if pos >= queue.size:
                 break
             if spare > 0:
-                k = int(np.searchsorted(np.cumsum(est[pos:]), spare, side="right"))
-                owner[pos : pos + k] = worker.index
+                k = int(est[pos:].cumsum().searchsorted(spare, side="right"))
+                if k:
+                    spans.append((pos, pos + k, worker))
                 pos += k
-        take, owner = queue[:pos], owner[:pos]
-        if take.size == 0:
+        if pos == 0:
             return 0
-        blocks = np.split(np.arange(pos), np.flatnonzero(owner[1:] != owner[:-1]) + 1)
-        for block in blocks:  # one worker's cases each, in the order the workers took them
-            self._count_intakes(take[block])
+        take, complexity = queue[:pos], complexity[:pos]
+        starts = np.array([start for start, _, _ in spans])
+        owner = np.empty(pos, np.int64)
+        for start, stop, worker in spans:
+            owner[start:stop] = worker.index
+        for start, stop, _ in spans:  # in the order the workers took their cases
+            self._count_intakes(take[start:stop])
         cells = cell_map(self)
-        option = cells[pop.block[take] * 4 + pop.sev[take].argmax(axis=1)]
-        route = decide_routes(self, take, owner, option >= 0)
+        option = cells[pop.block[take] * 4 + pop.sev.take(take, axis=0).argmax(axis=1)]
+        route = decide_routes(self, take, owner, option >= 0, starts, complexity)
         pop.worker[take] = owner
         light, heavy = route == LIGHT, route == TEAM_HEAVY
         self._start_team_support(take[light], heavy=False)
@@ -318,13 +322,15 @@ class NeighbourhoodModel(mesa.Model):
         self._route_to_provider(take[route == MAATWERK_NOW], tailored=True)
         self._route_to_indication(take[route == INDICATION])
         kept = light | heavy
-        hours = case_hours(self, take[kept], pop.heavy[take[kept]])
-        for block in blocks:
-            mine = np.zeros(pos, bool)
-            mine[block] = True
-            added = hours[mine[kept]].sum() * visit
-            added += (route[block] == INDICATION).sum() * p.light_case_hours
-            worker = self.workers[owner[block[0]]]
+        hours = case_hours(self, take[kept], heavy[kept], complexity[kept])
+        # A span's kept cases are one run of ``hours``; its indications cost light hours.
+        kept_list, desk_list = kept.tolist(), (route == INDICATION).tolist()
+        first = 0
+        for start, stop, worker in spans:
+            n_kept = sum(kept_list[start:stop])
+            added = hours[first : first + n_kept].sum() * visit
+            added += sum(desk_list[start:stop]) * p.light_case_hours
+            first += n_kept
             worker.allocate_time(worker.demand + float(added))
         return pos
 
@@ -333,7 +339,7 @@ class NeighbourhoodModel(mesa.Model):
         if self.week <= self.p.burn_in_weeks or idx.size == 0:
             return
         s = self.pop.smax[idx]
-        early = int((s < self.p.heavy_threshold).sum())
+        early = int(np.count_nonzero(s < self.p.heavy_threshold))
         self.tally.intakes += int(idx.size)
         self.tally.intakes_early += early
         self._week_intakes[0] += int(idx.size)
@@ -352,6 +358,8 @@ class NeighbourhoodModel(mesa.Model):
         pop.start_week[idx] = self.week
 
     def _start_team_support(self, idx: np.ndarray, heavy: bool) -> None:
+        if idx.size == 0:
+            return
         pop = self.pop
         self._started(idx)
         pop.status[idx] = TEAM
@@ -359,6 +367,8 @@ class NeighbourhoodModel(mesa.Model):
         pop.heavy[idx] = heavy
 
     def _route_to_indication(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
         pop = self.pop
         pop.status[idx] = WAITING
         pop.wait_kind[idx] = FOR_INDICATION
@@ -369,6 +379,8 @@ class NeighbourhoodModel(mesa.Model):
 
         ``tailored`` marks maatwerk decided by a mandated worker rather than the desk.
         """
+        if idx.size == 0:
+            return
         pop = self.pop
         pop.status[idx] = WAITING
         pop.wait_kind[idx] = FOR_PROVIDER
@@ -379,30 +391,33 @@ class NeighbourhoodModel(mesa.Model):
 
     def _join_initiative(self, idx: np.ndarray, ids: np.ndarray) -> None:
         """M7: a collective arrangement instead of individual support."""
+        if idx.size == 0:
+            return
         pop = self.pop
         self._started(idx)
         pop.status[idx] = COLLECTIVE
         pop.wait_kind[idx] = 0
         pop.initiative[idx] = ids
-        pop.primary[idx] = pop.sev[idx].argmax(axis=1)
+        pop.primary[idx] = pop.sev.take(idx, axis=0).argmax(axis=1)
         pop.worker[idx] = -1
 
     def admit_to_providers(self) -> int:
         """M6: providers admit waiting clients while places last: the preferred provider first, then any."""
         pop = self.pop
-        wait = np.flatnonzero((pop.status == WAITING) & (pop.wait_kind == FOR_PROVIDER))
+        wait = pop.waiting(FOR_PROVIDER)
         if wait.size == 0:
             return 0
-        wait = wait[np.argsort(pop.request_week[wait], kind="stable")]
+        wait = wait[pop.request_week[wait].argsort(kind="stable")]
         self._count_clients()
         admitted = []
+        preferred = pop.provider[wait]
+        taken = np.zeros(wait.size, bool)
         for provider in self.providers:
-            mine = wait[pop.provider[wait] == provider.index][: provider.free_places]
+            mine = (preferred == provider.index).nonzero()[0][: provider.free_places]
+            taken[mine] = True
             provider.clients += mine.size
-            admitted.append(mine)
-        free = np.ones(pop.n, bool)
-        free[np.concatenate(admitted)] = False
-        rest = wait[free[wait]]  # still in order of request
+            admitted.append(wait[mine])
+        rest = wait[~taken]  # still in order of request
         for provider in self.providers:
             n = min(provider.free_places, rest.size)
             pop.provider[rest[:n]] = provider.index
@@ -414,7 +429,7 @@ class NeighbourhoodModel(mesa.Model):
         pop.status[new] = MAATWERK
         pop.wait_kind[new] = 0
         pop.worker[new] = -1  # handed over to the provider
-        pop.primary[new] = pop.sev[new].argmax(axis=1)
+        pop.primary[new] = pop.sev.take(new, axis=0).argmax(axis=1)
         pop.heavy[new] = False
         return int(new.size)
 
@@ -436,7 +451,7 @@ class NeighbourhoodModel(mesa.Model):
         st = pop.status[idx]
         treated = np.zeros((idx.size, 4))
         relief = np.zeros((idx.size, 4))
-        team = np.flatnonzero(st == TEAM)
+        team = (st == TEAM).nonzero()[0]
         if team.size:
             wk = pop.worker[idx[team]]
             service = np.array([w.service for w in self.workers])[wk]
@@ -447,20 +462,22 @@ class NeighbourhoodModel(mesa.Model):
                 domain[MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
             relief[team] = p.team_effect * (skill * intensity)[:, None] * domain
             treated[team] = intensity[:, None]
-        mw = np.flatnonzero(st == MAATWERK)
-        prim = pop.primary[idx[mw]]
+        # Maatwerk and collective arrangements work on the primary domain: flat (case, domain) cells.
+        flat_relief, flat_treated = relief.reshape(-1), treated.reshape(-1)
+        mw = (st == MAATWERK).nonzero()[0]
+        cell = mw * 4 + pop.primary[idx[mw]]
         fit = 1.0 if not p.m5_mandate_rules else np.where(pop.tailored[idx[mw]], 1.0, p.standard_fit)
-        relief[mw, prim] = p.maatwerk_effect * fit
-        treated[mw, prim] = 1.0
-        coll = np.flatnonzero(st == COLLECTIVE)
+        flat_relief[cell] = p.maatwerk_effect * fit
+        flat_treated[cell] = 1.0
+        coll = (st == COLLECTIVE).nonzero()[0]
         if coll.size:
             quality = np.zeros(self.next_initiative_id)
             for ini in self.initiatives.values():
                 quality[ini.ident] = ini.quality
             q = quality[pop.initiative[idx[coll]]]
-            prim = pop.primary[idx[coll]]
-            relief[coll, prim] = p.collective_effect * q
-            treated[coll, prim] = q
+            cell = coll * 4 + pop.primary[idx[coll]]
+            flat_relief[cell] = p.collective_effect * q
+            flat_treated[cell] = q
         removed = pop.evolve(idx, treated, relief)
         if self.week > p.burn_in_weeks:
             for key, value in removed.items():
@@ -469,9 +486,9 @@ class NeighbourhoodModel(mesa.Model):
     def close_and_escalate(self) -> None:
         """M3/M5/M6: close resolved team cases, escalate crises, step maatwerk clients down."""
         p, pop, rng = self.p, self.pop, self.rng
-        team = np.flatnonzero(pop.status == TEAM)
+        team = (pop.status == TEAM).nonzero()[0]
         pop.close(team[pop.smax[team] < p.resolved_threshold])
-        crises = np.flatnonzero(pop.smax >= CRISIS)
+        crises = (pop.smax >= CRISIS).nonzero()[0]
         status = pop.status[crises]
         crisis = crises[status == TEAM]
         if crisis.size:
@@ -483,8 +500,8 @@ class NeighbourhoodModel(mesa.Model):
         self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
         outgrown = crises[status == COLLECTIVE]  # need outgrows the group
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
-        mw = np.flatnonzero(pop.status == MAATWERK)
-        eligible = mw[pop.sev[mw, pop.primary[mw]] < p.step_down_threshold]
+        mw = (pop.status == MAATWERK).nonzero()[0]
+        eligible = mw[pop.sev.take(mw * 4 + pop.primary[mw]) < p.step_down_threshold]  # primary domain
         if eligible.size:
             chance = np.array([pr.step_down_chance for pr in self.providers])[pop.provider[eligible]]
             pop.close(eligible[rng.random(eligible.size) < chance])
@@ -536,7 +553,7 @@ class NeighbourhoodModel(mesa.Model):
         if not folded:
             return
         ids = np.array([i.ident for i in folded])
-        members = np.flatnonzero(np.isin(self.pop.initiative, ids))
+        members = np.isin(self.pop.initiative, ids).nonzero()[0]
         self.pop.close(members)
         for ini in folded:
             del self.initiatives[ini.ident]
@@ -618,7 +635,7 @@ class NeighbourhoodModel(mesa.Model):
         self.tally.signalled += signalled
         self.tally.maatwerk_starts += starts
         n_init = sum(1 for i in self.initiatives.values() if i.running)
-        caseload = int((pop.worker >= 0).sum())
+        caseload = np.count_nonzero(pop.worker >= 0)
         week_intakes, week_early = self._week_intakes
         self.now = {
             "week": float(self.week - p.burn_in_weeks),
@@ -638,14 +655,14 @@ class NeighbourhoodModel(mesa.Model):
             "participants": float(counts[COLLECTIVE]),
             "volunteers": float(counts[VOLUNTEER]),
             "maatwerk_clients": float(counts[MAATWERK]),
-            "self_reliance_mean": float(pop.sr.mean()),
-            "severity_mean": float(pop.smax.mean()),
-            "hidden_need": float(heavy_hidden.sum()),
+            "self_reliance_mean": float(pop.sr.sum() / pop.n),  # as ndarray.mean, fewer calls
+            "severity_mean": float(pop.smax.sum() / pop.n),
+            "hidden_need": float(np.count_nonzero(heavy_hidden)),
             "cost_team": costs["team"],
             "cost_maatwerk": costs["maatwerk"],
             "cost_collective": costs["collective"],
         }
-        wmo = int(((status == MAATWERK) & (pop.primary == CARE_SUPPORT)).sum())
+        wmo = np.count_nonzero((status == MAATWERK) & (pop.primary == CARE_SUPPORT))
         self.tally.add_week({**self.now, "wmo_maatwerk": float(wmo)})
         if self.collect:
             self.datacollector.collect(self)

@@ -36,20 +36,30 @@ LIGHT, TEAM_HEAVY, COLLECTIVE_ARRANGEMENT, MAATWERK_NOW, INDICATION = range(5)
 ROUTES = ("light", "team_heavy", "collective", "maatwerk", "indication")
 
 
-def case_hours(model: NeighbourhoodModel, idx: np.ndarray, heavy: np.ndarray) -> np.ndarray:
+def case_hours(
+    model: NeighbourhoodModel, idx: np.ndarray, heavy: np.ndarray, complexity: np.ndarray | None = None
+) -> np.ndarray:
     """M3: worker hours per week the team cases ``idx`` need (before visit caps).
 
     Light or heavy base hours, plus ``complexity_extra`` for each extra domain above
-    the complex threshold.
+    the complex threshold. ``complexity`` may pass the cases' complexity (M1) when the
+    caller has it already.
     """
     p = model.p
+    if complexity is None:
+        complexity = model.pop.complexity(idx)
     base = np.where(heavy, p.heavy_case_hours, p.light_case_hours)
-    extra = np.maximum(model.pop.complexity(idx) - 1, 0)
+    extra = np.maximum(complexity - 1, 0)
     return base * (1.0 + p.complexity_extra * extra)
 
 
 def decide_routes(
-    model: NeighbourhoodModel, idx: np.ndarray, owner: np.ndarray, collective_option: np.ndarray
+    model: NeighbourhoodModel,
+    idx: np.ndarray,
+    owner: np.ndarray,
+    collective_option: np.ndarray,
+    starts: np.ndarray | None = None,
+    complexity: np.ndarray | None = None,
 ) -> np.ndarray:
     """M5/M6: choose a route (see :data:`ROUTES`) for each new case ``idx``, taken by ``owner``.
 
@@ -60,15 +70,21 @@ def decide_routes(
     severe, fits in the worker's nominal capacity (cases in order) and, for
     mental-health-complex cases, specialist expertise is at hand - and otherwise grants
     maatwerk at once. One call decides for every worker: ``owner`` holds the index of the
-    worker taking each case, each worker's cases contiguous.
+    worker taking each case, each worker's cases contiguous. ``starts`` (the position of
+    each worker's first case) and ``complexity`` (of the cases, M1) may be passed when the
+    caller has them already.
     """
     p, pop = model.p, model.pop
     workers = model.workers
     n = idx.size
-    draw = _draws(model, owner)
+    if starts is None:
+        starts = (np.concatenate(([True], owner[1:] != owner[:-1]))).nonzero()[0]
+    if complexity is None:
+        complexity = pop.complexity(idx)
+    draw = _draws(model, owner, starts)
     s = pop.smax[idx]
     early = s < p.heavy_threshold
-    complex_ggz = (pop.complexity(idx) >= 2) & (pop.sev[idx, MENTAL_HEALTH] > p.complex_threshold)
+    complex_ggz = (complexity >= 2) & (pop.sev[:, MENTAL_HEALTH][idx] > p.complex_threshold)
     specialist = draw[0] < p.specialist_access if p.m6_provider_behaviour else np.ones(n, bool)
     team_can_hold = ~complex_ggz | specialist
     mandate = draw[1] < model.mandate if p.m5_mandate_rules else np.ones(n, bool)
@@ -83,23 +99,25 @@ def decide_routes(
     to_collective = tailor & collective_option & ~reluctant
     route[to_collective] = COLLECTIVE_ARRANGEMENT
     team_heavy = tailor & ~to_collective & (s < p.maatwerk_threshold) & team_can_hold
-    team_heavy &= _fits_in_capacity(model, idx, owner, team_heavy)
-    route[team_heavy] = TEAM_HEAVY
+    if team_heavy.any():
+        team_heavy &= _fits_in_capacity(model, idx, owner, team_heavy, starts, complexity)
+        route[team_heavy] = TEAM_HEAVY
     route[early & team_can_hold] = LIGHT
     return route
 
 
-def _draws(model: NeighbourhoodModel, owner: np.ndarray) -> np.ndarray:
+def _draws(model: NeighbourhoodModel, owner: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Uniform draws (5 x cases) for the route decisions, worker by worker.
 
     Rows: specialist access, mandate, secondment referral, courage, reluctance. A row is
     drawn only where its rule applies, so a fixed seed gives the same run whether the
-    workers' cases are decided together or one worker at a time.
+    workers' cases are decided together or one worker at a time. ``starts`` holds the
+    position of each worker's first case.
     """
     p, rng = model.p, model.rng
     draw = np.zeros((5, owner.size))
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    for start, stop in zip(starts, np.r_[starts[1:], owner.size], strict=True):
+    stops = starts.tolist()[1:] + [owner.size]
+    for start, stop in zip(starts.tolist(), stops, strict=True):
         k, worker = stop - start, model.workers[owner[start]]
         if p.m6_provider_behaviour:
             draw[0, start:stop] = rng.random(k)
@@ -113,7 +131,12 @@ def _draws(model: NeighbourhoodModel, owner: np.ndarray) -> np.ndarray:
 
 
 def _fits_in_capacity(
-    model: NeighbourhoodModel, idx: np.ndarray, owner: np.ndarray, wanted: np.ndarray
+    model: NeighbourhoodModel,
+    idx: np.ndarray,
+    owner: np.ndarray,
+    wanted: np.ndarray,
+    starts: np.ndarray,
+    complexity: np.ndarray,
 ) -> np.ndarray:
     """M3/M5: which wanted intensive cases fit, in order, within their worker's nominal capacity.
 
@@ -122,10 +145,11 @@ def _fits_in_capacity(
     if not model.p.m3_capacity_limit:
         return np.ones(idx.size, bool)
     room = np.array([max(0.0, w.capacity - w.demand) for w in model.workers])[owner]
-    hours = np.where(wanted, case_hours(model, idx, np.ones(idx.size, bool)), 0.0)
+    hours = np.where(wanted, case_hours(model, idx, np.ones(idx.size, bool), complexity), 0.0)
     total = np.cumsum(hours)
-    first = np.r_[True, owner[1:] != owner[:-1]]  # first case of each worker's block
-    before = (total - hours)[first][np.cumsum(first) - 1]
+    # Hours of wanted cases before each worker's first case, repeated over the worker's cases.
+    lengths = np.diff(np.append(starts, idx.size))
+    before = np.repeat((total - hours)[starts], lengths)
     return total - before <= room
 
 
@@ -185,7 +209,7 @@ class Worker(mesa.Agent):
     def decide(self, idx: np.ndarray, collective_option: np.ndarray) -> np.ndarray:
         """M5/M6: choose a route (see :data:`ROUTES`) for each of this worker's new cases."""
         owner = np.full(idx.size, self.index)
-        return decide_routes(self.model, idx, owner, collective_option)
+        return decide_routes(self.model, idx, owner, collective_option, np.zeros(1, np.int64))
 
     def adjust_courage(self) -> None:
         """M5: courage to tailor (lef) drifts towards the backing that steering gives."""
@@ -201,4 +225,4 @@ class Worker(mesa.Agent):
         room = 1.0 - self.skill_collective
         gain = p.training_effect * p.training_hours / 52.0 + p.skill_learning_rate * practice_hours
         decay = p.skill_decay * self.skill_collective if practice_hours <= 0 else 0.0
-        self.skill_collective = float(np.clip(self.skill_collective + gain * room - decay, 0, 1))
+        self.skill_collective = float(min(max(self.skill_collective + gain * room - decay, 0.0), 1.0))
