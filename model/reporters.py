@@ -1,7 +1,7 @@
 """What a run reports (DESIGN section 6): weekly series and a one-row summary.
 
 :data:`SERIES_FIELDS` are the columns of the weekly series (one row per reported week,
-collected by a Mesa ``DataCollector``); :data:`SUMMARY_FIELDS` are the keys of the flat
+kept in a NumPy buffer that reads like a Mesa ``DataCollector``, see :mod:`model.series`); :data:`SUMMARY_FIELDS` are the keys of the flat
 one-row summary. Both map a name to ``(unit, meaning)``. The burn-in is never reported.
 """
 
