@@ -117,9 +117,11 @@ class NeighbourhoodModel(mesa.Model):
         self.now: dict[str, float] = {}
         self._week_intakes = [0, 0]
         self.tally = Tally()
-        self._youth_any = np.zeros(p.n_residents, bool)  # any support this year
-        self._youth_maatwerk = np.zeros(p.n_residents, bool)  # maatwerk this year
-        self._youth_team_reg = np.zeros(p.n_residents, bool)  # registered team youth care
+        # Per under-23 (in the order of ``pop.members[YOUTH]``), reset each year:
+        n_youth = self.pop.members[YOUTH].size
+        self._youth_any = np.zeros(n_youth, bool)  # any support this year
+        self._youth_maatwerk = np.zeros(n_youth, bool)  # maatwerk this year
+        self._youth_team_reg = np.zeros(n_youth, bool)  # registered team youth care
         self._place_initial_clients()
         self.collect = collect
         self.datacollector = WeeklySeries(SERIES_FIELDS, p.weeks)
@@ -587,14 +589,16 @@ class NeighbourhoodModel(mesa.Model):
         short team support and collective arrangements are general provisions and are not
         registered; they count only in ``youth_support_share``.
         """
-        pop = self.pop
-        youth = pop.members[YOUTH]
-        status = pop.status[youth]
+        pop, youth = self.pop, self.pop.members[YOUTH]
+        status = pop.status.take(youth)
         team = status == TEAM
-        self._youth_any[youth] |= team | (status == MAATWERK) | (status == COLLECTIVE)
-        self._youth_maatwerk[youth] |= status == MAATWERK
-        long = self.week - pop.start_week[youth] >= self.p.youth_registration_weeks
-        self._youth_team_reg[youth] |= team & (pop.heavy[youth] | long)
+        maatwerk = status == MAATWERK
+        self._youth_any |= team | maatwerk | (status == COLLECTIVE)
+        self._youth_maatwerk |= maatwerk
+        if team.any():
+            kept = youth[team]
+            long = self.week - pop.start_week.take(kept) >= self.p.youth_registration_weeks
+            self._youth_team_reg[team] |= pop.heavy.take(kept) | long
 
     def _close_youth_year(self) -> None:
         if self.week > self.p.burn_in_weeks:
@@ -602,7 +606,7 @@ class NeighbourhoodModel(mesa.Model):
             registered = maatwerk | self._youth_team_reg
             self.tally.youth_years.append(
                 (
-                    int(self.pop.members[YOUTH].size),
+                    int(maatwerk.size),
                     int(self._youth_any.sum()),
                     int(registered.sum()),
                     int((registered & ~maatwerk).sum()),

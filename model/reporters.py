@@ -1,8 +1,9 @@
 """What a run reports (DESIGN section 6): weekly series and a one-row summary.
 
-:data:`SERIES_FIELDS` are the columns of the weekly series (one row per reported week,
-kept in a NumPy buffer that reads like a Mesa ``DataCollector``, see :mod:`model.series`); :data:`SUMMARY_FIELDS` are the keys of the flat
-one-row summary. Both map a name to ``(unit, meaning)``. The burn-in is never reported.
+:data:`SERIES_FIELDS` are the columns of the weekly series (one row per reported week, kept
+in a NumPy buffer that reads like a Mesa ``DataCollector``, see :mod:`model.series`);
+:data:`SUMMARY_FIELDS` are the keys of the flat one-row summary. Both map a name to
+``(unit, meaning)``. The burn-in is never reported.
 """
 
 from __future__ import annotations
