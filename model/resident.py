@@ -220,7 +220,8 @@ class Population:
         # Share of the push down that took effect: less than 1 where severity reached 0, and
         # 0 where nothing pushes down (level / inf). Computed in place of down and level.
         np.putmask(down, down <= 0.0, np.inf)
-        frac = np.divide(level, down, out=level)
+        with np.errstate(over="ignore"):  # a subnormal push down: level / down is inf, capped at 1
+            frac = np.divide(level, down, out=level)
         np.minimum(frac, 1.0, out=frac)
         np.clip(new, 0.0, 1.0, out=new)
         # A trace of a problem is no problem: new < 0.02 becomes 0 (new >= 0, so multiplying
