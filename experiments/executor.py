@@ -126,20 +126,13 @@ def run_chunk(
     rows, series = [], []
     for task in tasks:
         start = time.perf_counter()
-        row = {
-            "run_id": task.run_id,
-            **task.tags,
-            "point": task.point,
-            "replicate": task.replicate,
-            "seed": task.seed,
-        }
+        row = _task_row(task)
         try:
             params = validate(task.params)
             row.update({PARAM_PREFIX + k: v for k, v in params.items()})
             summary, weekly = runner(params, seed=task.seed, collect=collect_series)
         except Exception as exc:  # a failing run is recorded and the batch goes on
-            row.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
-            row.update({k: math.nan for k in SUMMARY_FIELDS})
+            _mark_failed(row, _error_text(exc))
         else:
             row.update(status="ok", error="")
             row.update({k: float(summary.get(k, math.nan)) for k in SUMMARY_FIELDS})
@@ -153,6 +146,28 @@ def run_chunk(
         row["elapsed_s"] = time.perf_counter() - start
         rows.append(row)
     return rows, series
+
+
+def _task_row(task: Task) -> dict[str, Any]:
+    """The columns that identify a run in the results table."""
+    return {
+        "run_id": task.run_id,
+        **task.tags,
+        "point": task.point,
+        "replicate": task.replicate,
+        "seed": task.seed,
+    }
+
+
+def _error_text(exc: BaseException, prefix: str = "") -> str:
+    """One line (at most 500 characters) naming the exception, for the ``error`` column."""
+    return f"{prefix}{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _mark_failed(row: dict[str, Any], error: str) -> None:
+    """Record a run as failed: its status, the error and no summary values."""
+    row.update(status="failed", error=error)
+    row.update({k: math.nan for k in SUMMARY_FIELDS})
 
 
 def _worker_init() -> None:
@@ -289,7 +304,8 @@ def execute(
             store.clear()
     todo = [t for t in tasks if t.run_id not in done_ids]
     local_workers = 1 if scheduler is not None else (workers or default_workers())
-    size = chunk_size or chunk_size_for(len(todo), _cluster_size(scheduler) or local_workers)
+    n_workers = _cluster_size(scheduler) or local_workers
+    size = chunk_size or chunk_size_for(len(todo), n_workers)
     git = git_info()
     session = {
         "started": _now(),
@@ -352,7 +368,7 @@ def execute(
     if chunk_size:
         chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
     else:
-        chunks = guided_chunks(todo, size, _cluster_size(scheduler) or local_workers)
+        chunks = guided_chunks(todo, size, n_workers)
     bar = tqdm(
         total=len(tasks),
         initial=len(tasks) - len(todo),
@@ -501,21 +517,13 @@ def _result_or_failure(fut: Any, chunk: list[Task]):
     try:
         return fut.result()
     except Exception as exc:
-        message = f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+        message = _error_text(exc, "worker failed: ")
         rows = []
         for task in chunk:
-            row = {
-                "run_id": task.run_id,
-                **task.tags,
-                "point": task.point,
-                "replicate": task.replicate,
-                "seed": task.seed,
-                **{PARAM_PREFIX + k: v for k, v in validate(task.params).items()},
-                "status": "failed",
-                "error": message,
-                **{k: math.nan for k in SUMMARY_FIELDS},
-                "elapsed_s": math.nan,
-            }
+            row = _task_row(task)
+            row.update({PARAM_PREFIX + k: v for k, v in validate(task.params).items()})
+            _mark_failed(row, message)
+            row["elapsed_s"] = math.nan
             rows.append(row)
         return rows, []
 
