@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from model import kernels
+
 REPO = Path(__file__).resolve().parent.parent
 
 _PACKAGES = (
@@ -18,6 +20,7 @@ _PACKAGES = (
     "pandas",
     "pyarrow",
     "scipy",
+    "numba",
     "SALib",
     "dask",
     "distributed",
@@ -37,6 +40,8 @@ def package_versions() -> dict[str, str | None]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    # Whether the compiled loops ran (results are bit-identical either way).
+    versions["compiled_kernels"] = "numba" if kernels.ENABLED else "off (NumPy)"
     return versions
 
 

@@ -26,6 +26,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from model import kernels
 from model.initiative import (
     Initiative,
     cell_map,
@@ -449,6 +450,9 @@ class NeighbourhoodModel(mesa.Model):
         cap; maatwerk and collective arrangements work on their own domain.
         """
         p, pop = self.p, self.pop
+        if kernels.ENABLED:  # the same computation, compiled
+            self._tally_removed(kernels.treat_evolve(self))
+            return
         idx = pop.open_cases()
         st = pop.status[idx]
         treated = np.zeros((idx.size, 4))
@@ -480,8 +484,10 @@ class NeighbourhoodModel(mesa.Model):
             cell = coll * 4 + pop.primary[idx[coll]]
             flat_relief[cell] = p.collective_effect * q
             flat_treated[cell] = q
-        removed = pop.evolve(idx, treated, relief)
-        if self.week > p.burn_in_weeks:
+        self._tally_removed(pop.evolve(idx, treated, relief))
+
+    def _tally_removed(self, removed: dict[str, float]) -> None:
+        if self.week > self.p.burn_in_weeks:
             for key, value in removed.items():
                 self.tally.removed[key] += value
 

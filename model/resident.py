@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from model import kernels
 from model.network import watts_strogatz
 
 if TYPE_CHECKING:
@@ -68,6 +69,16 @@ def put_rows(a: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
     """
     item = np.dtype((np.void, a.strides[0]))
     a.view(item).reshape(-1)[idx] = np.ascontiguousarray(rows, dtype=a.dtype).view(item).reshape(-1)
+
+
+def row_sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row sums of ``a * b`` for (n, 4) arrays, in the order ``(c0 + c2) + (c1 + c3)``.
+
+    The order is fixed so that the compiled loops of :mod:`model.kernels` give the same bits
+    (it is also the order of ``np.einsum("ij,ij->i", a, b)`` on common x86-64 builds).
+    """
+    ab = a * b
+    return (ab[:, 0] + ab[:, 2]) + (ab[:, 1] + ab[:, 3])
 
 
 def row_count(mask: np.ndarray) -> np.ndarray:
@@ -229,13 +240,13 @@ class Population:
         np.multiply(new, new >= 0.02, out=new)
         put_rows(self.sev, idx, new)
         self.smax[idx] = row_max(new)
-        own_done = np.einsum("ij,ij->i", own, frac)
+        own_done = row_sum_of_products(own, frac)
         if p.m8_reliance_dynamics:
             self.sr[idx] = np.minimum(1.0, sr + p.self_reliance_gain * own_done)
         return {
             "own": float(own_done.sum()),
-            "neighbours": float(np.einsum("ij,ij->", nb, frac)),
-            "support": float(np.einsum("ij,ij->", relief, frac)),
+            "neighbours": float(row_sum_of_products(nb, frac).sum()),
+            "support": float(row_sum_of_products(relief, frac).sum()),
         }
 
     # ---- M8 -----------------------------------------------------------------
@@ -246,6 +257,9 @@ class Population:
         own worst severity), doubled for volunteers; support is the mean over neighbours,
         scaled by the resident's tie strength. One sparse matrix-vector product.
         """
+        if kernels.ENABLED:
+            self.support = kernels.support(self)
+            return
         status = self.status
         spare = self.sr * (1.0 - self.smax) * (1.0 + (status == VOLUNTEER))
         if not self.p.m8_reliance_dynamics:
@@ -272,6 +286,9 @@ class Population:
         """M8: collective gains, loss under long dependence, and reversion to baseline."""
         p = self.p
         if not p.m8_reliance_dynamics:
+            return
+        if kernels.ENABLED:
+            kernels.update_reliance(self, week)
             return
         collective = self.status >= COLLECTIVE  # collective or volunteer
         gain = p.collective_reliance_gain * collective

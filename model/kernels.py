@@ -1,0 +1,187 @@
+"""Compiled loops for the weekly resident dynamics, with the NumPy code as reference and fallback.
+
+Three steps of every week touch every resident or every open problem: network support (M8),
+severity change under support (M1/M3/M6/M7/M8) and self-reliance (M8). In NumPy each is a few
+dozen whole-array operations, and at 5,000 residents the cost is the calls, not the
+arithmetic. With Numba installed these steps run as one compiled loop each, which computes
+exactly what the NumPy code computes: the same IEEE operations in the same order, so a seed
+gives bit-identical runs with and without Numba (``tests/test_kernels.py`` checks both on
+random states and on whole runs). Without Numba, or with the environment variable
+``WIJKTEAM_NUMBA=0``, the NumPy code in :mod:`model.resident` and :mod:`model.neighbourhood`
+runs instead.
+
+Compiled code is cached next to this file (``__pycache__``), so a new process loads it in
+milliseconds after the first compilation (a few seconds, once per installation).
+
+Order of sums, defined so both paths agree on any machine: a resident's four domains are summed
+as ``(d0 + d2) + (d1 + d3)``, and totals over residents by NumPy's ``sum`` of those row sums.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # Numba is a dependency, but the model runs (more slowly) without it.
+    import numba
+except ImportError:  # pragma: no cover - exercised where Numba is missing
+    numba = None
+
+#: True when the compiled loops are used (Numba importable and not switched off).
+ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "0"
+
+# Statuses and the care & support domain (as in model.resident; not imported to avoid a cycle).
+_TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = 2, 3, 4, 5
+_CARE_SUPPORT = 1
+
+
+def _jit(func):
+    """Compile ``func`` with Numba (cached, no fast-math: IEEE results as NumPy's)."""
+    if numba is None:
+        return func
+    return numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")(func)
+
+
+@_jit
+def _spare(sr, smax, status, reliance_on):  # pragma: no cover
+    spare = np.zeros(sr.size)
+    if reliance_on:
+        for j in range(sr.size):
+            spare[j] = sr[j] * (1.0 - smax[j]) * (2.0 if status[j] == _VOLUNTEER else 1.0)
+    return spare
+
+
+@_jit
+def _scaled_support(ties, offered, degree):  # pragma: no cover
+    out = np.empty(ties.size)
+    for i in range(ties.size):
+        out[i] = min(1.0, ties[i] * offered[i] / degree[i])
+    return out
+
+
+def support(pop) -> np.ndarray:
+    """M8: network support of every resident (see ``Population.update_support``).
+
+    The sum over each resident's neighbours stays SciPy's sparse product, which is faster
+    than a compiled loop here and adds entry by entry in index order, as the NumPy path does.
+    """
+    spare = _spare(pop.sr, pop.smax, pop.status, bool(pop.p.m8_reliance_dynamics))
+    return _scaled_support(pop.ties, pop.adj @ spare, pop.degree)
+
+
+@_jit
+def _reliance(sr, ties, sr0, ties0, status, start_week, week, gain_c, loss, reversion):  # pragma: no cover
+    for i in range(sr.size):
+        st = status[i]
+        gain = gain_c * (1.0 if st >= _COLLECTIVE else 0.0)
+        dependent = 1.0 if (st == _MAATWERK and start_week[i] < week - 52) else 0.0
+        s = sr[i] + ((gain - loss * dependent) + reversion * (sr0[i] - sr[i]))
+        t = ties[i] + (gain + reversion * (ties0[i] - ties[i]))
+        sr[i] = min(max(s, 0.0), 1.0)
+        ties[i] = min(max(t, 0.0), 1.0)
+
+
+def update_reliance(pop, week: int) -> None:
+    """M8: self-reliance and ties, in place (see ``Population.update_reliance``)."""
+    p = pop.p
+    _reliance(
+        pop.sr, pop.ties, pop.sr0, pop.ties0, pop.status, pop.start_week, week,
+        p.collective_reliance_gain, p.dependence_loss, p.reliance_reversion,
+    )  # fmt: skip
+
+
+@_jit
+def _treat_evolve(
+    sev, smax, sr, sup, care_recovery, status, worker, primary, tailored, initiative,
+    intensity, skill, quality, domain, consts, flags, rows,
+):  # pragma: no cover  # fmt: skip
+    team_effect, maatwerk_effect, standard_fit, collective_effect = consts[0], consts[1], consts[2], consts[3]
+    own_rate, help_rate, escalation, gain = consts[4], consts[5], consts[6], consts[7]
+    escalate, reliance, mandate_rules = flags[0], flags[1], flags[2]
+    treated = np.zeros(4)
+    relief = np.zeros(4)
+    own = np.empty(4)
+    nb = np.empty(4)
+    rel = np.empty(4)
+    frac = np.empty(4)
+    k = 0
+    for i in range(smax.size):
+        if not smax[i] > 0.0:
+            continue
+        # What support holds back (treated) and removes (relief) this week, per domain.
+        for d in range(4):
+            treated[d] = 0.0
+            relief[d] = 0.0
+        st = status[i]
+        if st == _TEAM:
+            w = worker[i]
+            for d in range(4):
+                relief[d] = team_effect * (skill[w] * intensity[w]) * domain[d]
+                treated[d] = intensity[w]
+        elif st == _MAATWERK:
+            fit = 1.0 if (not mandate_rules or tailored[i]) else standard_fit
+            relief[primary[i]] = maatwerk_effect * fit
+            treated[primary[i]] = 1.0
+        elif st == _COLLECTIVE:
+            q = quality[initiative[i]]
+            relief[primary[i]] = collective_effect * q
+            treated[primary[i]] = q
+        # One week of severity change (Population.evolve, step by step).
+        s_r, u = sr[i], sup[i]
+        rate = escalation * (1.0 - s_r) * (1.0 - u)
+        for d in range(4):
+            s = sev[i, d]
+            rec = 1.0 if s > 0.0 else 0.0
+            if d == _CARE_SUPPORT:
+                rec *= care_recovery[i]
+            own[d] = own_rate * s_r * rec
+            nb[d] = help_rate * u * rec
+            rel[d] = relief[d] * rec
+            down = own[d] + nb[d] + rel[d]
+            level = (1.0 - treated[d]) * (s * rate) + s if escalate else s
+            new = level - down
+            f = level / (down if down > 0.0 else np.inf)
+            frac[d] = min(f, 1.0)
+            new = min(max(new, 0.0), 1.0)
+            sev[i, d] = new if new >= 0.02 else 0.0
+        smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
+        own_done = (own[0] * frac[0] + own[2] * frac[2]) + (own[1] * frac[1] + own[3] * frac[3])
+        if reliance:
+            sr[i] = min(1.0, s_r + gain * own_done)
+        rows[0, k] = own_done
+        rows[1, k] = (nb[0] * frac[0] + nb[2] * frac[2]) + (nb[1] * frac[1] + nb[3] * frac[3])
+        rows[2, k] = (rel[0] * frac[0] + rel[2] * frac[2]) + (rel[1] * frac[1] + rel[3] * frac[3])
+        k += 1
+    return k
+
+
+def treat_evolve(model) -> dict[str, float]:
+    """One week of severity change for every open problem (see ``NeighbourhoodModel.treat_and_evolve``).
+
+    Returns the severity removed by own strength, neighbours and support.
+    """
+    p, pop = model.p, model.pop
+    visit = model.municipality.visit_factor
+    intensity = np.array([w.service for w in model.workers], float) * visit
+    skill = np.array([w.skill_individual for w in model.workers], float)
+    quality = np.zeros(max(model.next_initiative_id, 1))
+    for ini in model.initiatives.values():
+        quality[ini.ident] = ini.quality
+    domain = np.ones(4)
+    if p.m6_provider_behaviour:
+        domain[3] = 0.5 + 0.5 * p.specialist_access  # mental health
+    consts = np.array(
+        [
+            p.team_effect, p.maatwerk_effect, p.standard_fit, p.collective_effect,
+            p.own_recovery_rate, p.neighbour_help, p.escalation_rate, p.self_reliance_gain,
+        ]
+    )  # fmt: skip
+    flags = np.array([p.m1_escalation, p.m8_reliance_dynamics, p.m5_mandate_rules], np.bool_)
+    rows = np.empty((3, pop.n))
+    k = _treat_evolve(
+        pop.sev, pop.smax, pop.sr, pop.support, pop.care_recovery, pop.status, pop.worker,
+        pop.primary, pop.tailored, pop.initiative, intensity, skill, quality, domain, consts, flags, rows,
+    )  # fmt: skip
+    own, neighbours, supported = (float(rows[j, :k].sum()) for j in range(3))
+    return {"own": own, "neighbours": neighbours, "support": supported}
