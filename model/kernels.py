@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised where Numba is missing
 ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "0"
 
 # Statuses and the care & support domain (as in model.resident; not imported to avoid a cycle).
-_TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = 2, 3, 4, 5
+_NONE, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = 0, 2, 3, 4, 5
 _CARE_SUPPORT = 1
 
 
@@ -41,6 +41,79 @@ def _jit(func):
     if numba is None:
         return func
     return numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")(func)
+
+
+@_jit
+def _add_problems(sev, smax, who, domain, add):  # pragma: no cover
+    for k in range(who.size):  # in order, as np.add.at
+        sev[who[k], domain[k]] += add[k]
+    for k in range(who.size):
+        i = who[k]
+        for d in range(4):
+            sev[i, d] = min(sev[i, d], 1.0)
+        smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
+
+
+def add_problems(pop, who: np.ndarray, domain: np.ndarray, add: np.ndarray) -> None:
+    """M1: add new problems' severity (see ``Population.arrive_problems``), in place."""
+    _add_problems(pop.sev, pop.smax, who, domain, add)
+
+
+@_jit
+def _help_requests(smax, status, reask_week, threshold, week, floor, want_candidates):  # pragma: no cover
+    asks = np.empty(smax.size, np.int64)
+    candidates = np.empty(smax.size if want_candidates else 0, np.int64)
+    n_asks = n_candidates = 0
+    for i in range(smax.size):
+        s = smax[i]
+        if not s > 0.0 or reask_week[i] > week or not (status[i] == _NONE or status[i] == _VOLUNTEER):
+            continue
+        if s > threshold[i] or s >= 0.9:
+            asks[n_asks] = i
+            n_asks += 1
+        elif want_candidates and s >= floor:
+            candidates[n_candidates] = i
+            n_candidates += 1
+    return asks[:n_asks], candidates[:n_candidates]
+
+
+@_jit
+def _signal_hazard(
+    candidates, indptr, indices, status, degree, block, per_block, base, presence, neighbours
+):  # pragma: no cover
+    hazard = np.empty(candidates.size)
+    for c in range(candidates.size):
+        i = candidates[c]
+        touched = 0  # network neighbours in touch with the team or an initiative
+        for k in range(indptr[i], indptr[i + 1]):
+            st = status[indices[k]]
+            if st == _TEAM or st >= _COLLECTIVE:
+                touched += 1
+        hazard[c] = base + presence * per_block[block[i]] + neighbours * (touched / degree[i])
+    return hazard
+
+
+def help_requests(
+    pop, week: int, outreach_per_1000: float, initiatives_per_block: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """M2: residents who ask and those signalled early (``Population.seek_help`` and ``signal_early``).
+
+    ``initiatives_per_block`` is None when nobody is signalled (no team or M2 off).
+    """
+    p = pop.p
+    signalling = initiatives_per_block is not None
+    asks, candidates = _help_requests(
+        pop.smax, pop.status, pop.reask_week, pop.threshold, week, p.signal_floor, signalling
+    )
+    if candidates.size == 0:
+        return asks, candidates
+    hazard = _signal_hazard(
+        candidates, pop.adj.indptr, pop.adj.indices, pop.status, pop.degree, pop.block,
+        initiatives_per_block, p.outreach_effect * outreach_per_1000, p.presence_effect,
+        p.neighbour_signal_effect,
+    )  # fmt: skip
+    hit = pop.rng.random(candidates.size) < -np.expm1(-hazard)
+    return asks, candidates[hit]
 
 
 @_jit

@@ -225,14 +225,19 @@ class NeighbourhoodModel(mesa.Model):
     def take_requests(self) -> tuple[int, int]:
         """M2: residents who ask, and those signalled early, join the queue (or the desk)."""
         pop, week = self.pop, self.week
-        free = pop.free_to_ask(week)
-        asks = pop.seek_help(week, free)
-        signalled = np.empty(0, np.int64)
+        per_block = None
         if self.workers and self.p.m2_early_signalling:
             per_block = np.bincount(
                 [i.block for i in self.initiatives.values() if i.running], minlength=pop.n_blocks
             )
-            signalled = pop.signal_early(week, self.outreach_per_1000, per_block, free)
+        if kernels.ENABLED:  # the same selection and draws, compiled
+            asks, signalled = kernels.help_requests(pop, week, self.outreach_per_1000, per_block)
+        else:
+            free = pop.free_to_ask(week)
+            asks = pop.seek_help(week, free)
+            signalled = np.empty(0, np.int64)
+            if per_block is not None:
+                signalled = pop.signal_early(week, self.outreach_per_1000, per_block, free)
         new = np.concatenate([asks, signalled])
         if self.workers:
             pop.enqueue(new, week, FOR_TEAM)

@@ -184,6 +184,9 @@ class Population:
         u = rng.random(2 * total)
         who = self.by_age[self.age_offset[ages] + (u[:total] * self.age_sizes[ages]).astype(np.int64)]
         add = p.new_problem_severity * (0.5 + u[total:])
+        if kernels.ENABLED:
+            kernels.add_problems(self, who, cells // 3, add)
+            return
         flat = self.sev.reshape(-1)
         np.add.at(flat, who * 4 + cells // 3, add)
         rows = self.sev.take(who, axis=0)

@@ -5,6 +5,8 @@ without Numba. Whole runs are compared in every mechanism configuration that cha
 loops do; single weeks are compared on random states and parameters (property tests).
 """
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,6 +69,12 @@ PHASE_PARAMS = (
     "dependence_loss",
     "reliance_reversion",
     "specialist_access",
+    "help_threshold",
+    "signal_floor",
+    "outreach_effect",
+    "presence_effect",
+    "neighbour_signal_effect",
+    "new_problem_severity",
 )
 
 
@@ -75,16 +83,19 @@ PHASE_PARAMS = (
     seed=st.integers(0, 2**31 - 1),
     weeks=st.integers(0, 60),
     fractions=st.lists(st.floats(0.0, 1.0), min_size=len(PHASE_PARAMS), max_size=len(PHASE_PARAMS)),
-    switches=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+    switches=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans()),
 )
-def test_one_week_of_each_compiled_step_equals_the_numpy_step(seed, weeks, fractions, switches):
-    m1, m5, m6, m8 = switches
+def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_loops(
+    seed, weeks, fractions, switches
+):
+    m1, m2, m5, m6, m8 = switches
     params = {name: _param(name, u) for name, u in zip(PHASE_PARAMS, fractions, strict=True)}
     model = NeighbourhoodModel(
         rng=seed,
         n_residents=400,
-        burn_in_weeks=0,  # the removed severity is tallied from the first week
+        burn_in_weeks=0,  # everything is tallied from the first week
         m1_escalation=m1,
+        m2_early_signalling=m2,
         m5_mandate_rules=m5,
         m6_provider_behaviour=m6,
         m8_reliance_dynamics=m8,
@@ -100,28 +111,56 @@ def test_one_week_of_each_compiled_step_equals_the_numpy_step(seed, weeks, fract
     pop.sev[mix] = edge[mix]
     pop.smax[:] = pop.sev.max(axis=1)
     pop.sr[rng.random(pop.n) < 0.1] = 1.0
-    start = {k: getattr(pop, k).copy() for k in ("sev", "smax", "sr", "ties", "support")}
+    start = pop.sev.copy()
 
-    def restore():
-        for key, value in start.items():
-            setattr(pop, key, value.copy())
-
-    results = {}
+    results = []
     was = kernels.ENABLED
     for enabled in (True, False):
-        restore()
-        model.tally.removed = dict.fromkeys(model.tally.removed, 0.0)
+        twin = copy.deepcopy(model)
         kernels.ENABLED = enabled
         try:
-            pop.update_support()
-            model.treat_and_evolve()
-            removed = model.tally.removed.copy()
-            pop.update_reliance(model.week)
+            for _ in range(2):
+                twin.step()
         finally:
             kernels.ENABLED = was
-        results[enabled] = ({k: getattr(pop, k).copy() for k in start}, removed)
-    fast, slow = results[True], results[False]
-    for key in start:
-        assert np.array_equal(fast[0][key], slow[0][key]), key
-    assert fast[1] == slow[1]
-    assert not np.array_equal(fast[0]["sev"], start["sev"])  # the week did change severities
+        arrays = {k: v for k, v in vars(twin.pop).items() if isinstance(v, np.ndarray)}
+        results.append((arrays, repr(twin.tally), twin.rng.bit_generator.state))
+    (fast, fast_tally, fast_rng), (slow, slow_tally, slow_rng) = results
+    for key in fast:
+        assert np.array_equal(fast[key], slow[key]), key
+    assert fast_tally == slow_tally  # every running sum, to the last digit
+    assert fast_rng == slow_rng  # the same random draws
+    assert not np.array_equal(fast["sev"], start)  # the weeks did change severities
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), floor=st.floats(0.05, 0.6), outreach=st.floats(0.0, 20.0))
+def test_help_requests_and_signal_hazard_equal_the_numpy_selection(seed, floor, outreach):
+    model = NeighbourhoodModel(rng=seed, n_residents=400, signal_floor=floor)
+    pop, p, rng = model.pop, model.p, np.random.default_rng(seed)
+    # Any mix of statuses, waits and severities (the selection only reads them).
+    pop.status[:] = rng.integers(0, 6, pop.n)
+    pop.reask_week[:] = rng.integers(0, 20, pop.n)
+    edge = rng.choice([0.0, floor, pop.threshold[0], 0.9, 1.0], pop.n)
+    pop.smax[:] = np.where(rng.random(pop.n) < 0.5, edge, rng.random(pop.n))
+    week = 10
+    per_block = rng.integers(0, 3, pop.n_blocks)
+    asks, candidates = kernels._help_requests(
+        pop.smax, pop.status, pop.reask_week, pop.threshold, week, p.signal_floor, True
+    )
+    free = pop.free_to_ask(week)
+    assert np.array_equal(asks, pop.seek_help(week, free))
+    s = pop.smax[free]
+    expected = free[(s >= p.signal_floor) & (s <= pop.threshold[free]) & (s < 0.9)]
+    assert np.array_equal(candidates, expected)
+    hazard = kernels._signal_hazard(
+        candidates, pop.adj.indptr, pop.adj.indices, pop.status, pop.degree, pop.block, per_block,
+        p.outreach_effect * outreach, p.presence_effect, p.neighbour_signal_effect,
+    )  # fmt: skip
+    reference = (
+        p.outreach_effect * outreach
+        + p.presence_effect * per_block[pop.block[candidates]]
+        + p.neighbour_signal_effect * pop.contact_share(candidates)
+    )
+    assert np.array_equal(hazard, reference)
+    assert candidates.size > 0 and asks.size > 0
