@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from model import kernels
 from model.resident import COLLECTIVE, MAATWERK, NONE, TEAM, VOLUNTEER
 
 if TYPE_CHECKING:
@@ -106,9 +107,13 @@ def count_members(model: NeighbourhoodModel) -> None:
     pop = model.pop
     size = model.next_initiative_id
     inits = pop.initiative
-    part = np.bincount(inits[pop.status == COLLECTIVE], minlength=size)
-    vol_mask = (pop.status == VOLUNTEER) & (inits >= 0)
-    vol = np.bincount(inits[vol_mask], minlength=size)
+    if kernels.ENABLED:
+        part = kernels.count_by(pop.status, COLLECTIVE, inits, size)
+        vol = kernels.count_by(pop.status, VOLUNTEER, inits, size, only_grouped=True)
+    else:
+        part = np.bincount(inits[pop.status == COLLECTIVE], minlength=size)
+        vol_mask = (pop.status == VOLUNTEER) & (inits >= 0)
+        vol = np.bincount(inits[vol_mask], minlength=size)
     for ini in model.initiatives.values():
         ini.participants = int(part[ini.ident])
         ini.volunteers = int(vol[ini.ident])

@@ -32,7 +32,8 @@ except ImportError:  # pragma: no cover - exercised where Numba is missing
 ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "0"
 
 # Statuses and the care & support domain (as in model.resident; not imported to avoid a cycle).
-_NONE, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = 0, 2, 3, 4, 5
+_NONE, _WAITING, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = range(6)
+_FOR_INDICATION = 2  # why a resident waits (model.resident.FOR_INDICATION)
 _CARE_SUPPORT = 1
 
 
@@ -258,3 +259,79 @@ def treat_evolve(model) -> dict[str, float]:
     )  # fmt: skip
     own, neighbours, supported = (float(rows[j, :k].sum()) for j in range(3))
     return {"own": own, "neighbours": neighbours, "support": supported}
+
+
+# ---- scans over all residents: one pass instead of several whole-array operations ----------
+@_jit
+def _team_demand(
+    sev, status, wait_kind, worker, heavy, n_workers, complex_threshold, light, heavy_hours, extra, visit
+):  # pragma: no cover
+    demand = np.zeros(n_workers)
+    pending = np.zeros(n_workers, np.int64)
+    for i in range(status.size):
+        st = status[i]
+        if st == _TEAM:
+            domains = 0  # M1: domains above the complex threshold
+            for d in range(4):
+                if sev[i, d] > complex_threshold:
+                    domains += 1
+            base = heavy_hours if heavy[i] else light
+            demand[worker[i]] += base * (1.0 + extra * max(domains - 1, 0)) * visit
+        elif st == _WAITING and wait_kind[i] == _FOR_INDICATION and worker[i] >= 0:
+            pending[worker[i]] += 1
+    for w in range(n_workers):
+        demand[w] += pending[w] * light
+    return demand
+
+
+def team_demand(model) -> np.ndarray:
+    """M3/M5: individual hours each worker's cases ask (see ``NeighbourhoodModel.team_demand``)."""
+    p, pop = model.p, model.pop
+    return _team_demand(
+        pop.sev, pop.status, pop.wait_kind, pop.worker, pop.heavy, len(model.workers),
+        p.complex_threshold, p.light_case_hours, p.heavy_case_hours, p.complexity_extra,
+        model.municipality.visit_factor,
+    )  # fmt: skip
+
+
+@_jit
+def _track_youth(
+    youth, status, heavy, start_week, week, registration_weeks, any_, maatwerk, registered
+):  # pragma: no cover
+    for j in range(youth.size):
+        i = youth[j]
+        st = status[i]
+        if st == _TEAM or st == _MAATWERK or st == _COLLECTIVE:
+            any_[j] = True
+        if st == _MAATWERK:
+            maatwerk[j] = True
+        elif st == _TEAM and (heavy[i] or week - start_week[i] >= registration_weeks):
+            registered[j] = True
+
+
+def track_youth(model, youth: np.ndarray) -> None:
+    """Mark the under-23s supported this week (see ``NeighbourhoodModel._track_youth_care``)."""
+    pop = model.pop
+    _track_youth(
+        youth, pop.status, pop.heavy, pop.start_week, model.week, model.p.youth_registration_weeks,
+        model._youth_any, model._youth_maatwerk, model._youth_team_reg,
+    )  # fmt: skip
+
+
+@_jit
+def _count_by(status, wanted, group, size, only_grouped):  # pragma: no cover
+    counts = np.zeros(size, np.int64)
+    for i in range(status.size):
+        if status[i] == wanted and (group[i] >= 0 or not only_grouped):
+            counts[group[i]] += 1
+    return counts
+
+
+def count_by(
+    status: np.ndarray, wanted: int, group: np.ndarray, size: int, only_grouped: bool = False
+) -> np.ndarray:
+    """Residents with status ``wanted`` per value of ``group`` (``np.bincount`` of the selection).
+
+    With ``only_grouped``, residents whose group is -1 are left out.
+    """
+    return _count_by(status, wanted, group, size, only_grouped)

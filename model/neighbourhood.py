@@ -272,6 +272,8 @@ class NeighbourhoodModel(mesa.Model):
     # ---- M3 / M5 / M6 -----------------------------------------------------------
     def team_demand(self) -> np.ndarray:
         """M3/M5: individual hours each worker's cases ask this week (after visit caps)."""
+        if kernels.ENABLED:
+            return kernels.team_demand(self)
         pop = self.pop
         team = (pop.status == TEAM).nonzero()[0]
         hours = case_hours(self, team, pop.heavy[team]) * self.municipality.visit_factor
@@ -442,7 +444,11 @@ class NeighbourhoodModel(mesa.Model):
         return int(new.size)
 
     def _count_clients(self) -> None:
-        counts = np.bincount(self.pop.provider[self.pop.status == MAATWERK], minlength=len(self.providers))
+        pop, n = self.pop, len(self.providers)
+        if kernels.ENABLED:
+            counts = kernels.count_by(pop.status, MAATWERK, pop.provider, n)
+        else:
+            counts = np.bincount(pop.provider[pop.status == MAATWERK], minlength=n)
         for provider in self.providers:
             provider.clients = int(counts[provider.index])
 
@@ -601,6 +607,9 @@ class NeighbourhoodModel(mesa.Model):
         registered; they count only in ``youth_support_share``.
         """
         pop, youth = self.pop, self.pop.members[YOUTH]
+        if kernels.ENABLED:
+            kernels.track_youth(self, youth)
+            return
         status = pop.status.take(youth)
         team = status == TEAM
         maatwerk = status == MAATWERK

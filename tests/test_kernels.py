@@ -142,7 +142,10 @@ def test_help_requests_and_signal_hazard_equal_the_numpy_selection(seed, floor, 
     pop.status[:] = rng.integers(0, 6, pop.n)
     pop.reask_week[:] = rng.integers(0, 20, pop.n)
     edge = rng.choice([0.0, floor, pop.threshold[0], 0.9, 1.0], pop.n)
-    pop.smax[:] = np.where(rng.random(pop.n) < 0.5, edge, rng.random(pop.n))
+    between = np.minimum(floor + 0.5 * (pop.threshold - floor), 0.89)  # would be signalled
+    pop.smax[:] = np.where(
+        rng.random(pop.n) < 0.5, edge, np.where(rng.random(pop.n) < 0.5, between, rng.random(pop.n))
+    )
     week = 10
     per_block = rng.integers(0, 3, pop.n_blocks)
     asks, candidates = kernels._help_requests(
@@ -163,4 +166,5 @@ def test_help_requests_and_signal_hazard_equal_the_numpy_selection(seed, floor, 
         + p.neighbour_signal_effect * pop.contact_share(candidates)
     )
     assert np.array_equal(hazard, reference)
-    assert candidates.size > 0 and asks.size > 0
+    assert asks.size > 0
+    assert candidates.size > 0 or not (pop.threshold > floor).any()
