@@ -33,7 +33,7 @@ ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "
 
 # Statuses and the care & support domain (as in model.resident; not imported to avoid a cycle).
 _NONE, _WAITING, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = range(6)
-_FOR_INDICATION = 2  # why a resident waits (model.resident.FOR_INDICATION)
+_FOR_TEAM, _FOR_INDICATION = 1, 2  # why a resident waits (as in model.resident)
 _CARE_SUPPORT = 1
 
 
@@ -291,6 +291,40 @@ def team_demand(model) -> np.ndarray:
         pop.sev, pop.status, pop.wait_kind, pop.worker, pop.heavy, len(model.workers),
         p.complex_threshold, p.light_case_hours, p.heavy_case_hours, p.complexity_extra,
         model.municipality.visit_factor,
+    )  # fmt: skip
+
+
+@_jit
+def _week_end_cases(status, smax, sev, primary, wait_kind, resolved, crisis, step_down):  # pragma: no cover
+    found = np.empty((5, status.size), np.int64)
+    counts = np.zeros(5, np.int64)
+    for i in range(status.size):
+        st, s = status[i], smax[i]
+        kind = -1
+        if st == _TEAM:
+            kind = 0 if s < resolved else (1 if s >= crisis else -1)
+        elif st == _WAITING and s >= crisis and wait_kind[i] == _FOR_TEAM:
+            kind = 2
+        elif st == _COLLECTIVE and s >= crisis:
+            kind = 3
+        elif st == _MAATWERK and sev[i, primary[i]] < step_down:
+            kind = 4
+        if kind >= 0:
+            found[kind, counts[kind]] = i
+            counts[kind] += 1
+    return (
+        found[0, : counts[0]], found[1, : counts[1]], found[2, : counts[2]],
+        found[3, : counts[3]], found[4, : counts[4]],
+    )  # fmt: skip
+
+
+def week_end_cases(pop, crisis: float) -> tuple[np.ndarray, ...]:
+    """Resolved team cases, crises (team, queue, group) and step-down candidates (see
+    ``NeighbourhoodModel._week_end_cases``)."""
+    p = pop.p
+    return _week_end_cases(
+        pop.status, pop.smax, pop.sev, pop.primary, pop.wait_kind, p.resolved_threshold, crisis,
+        p.step_down_threshold,
     )  # fmt: skip
 
 

@@ -505,25 +505,39 @@ class NeighbourhoodModel(mesa.Model):
     def close_and_escalate(self) -> None:
         """M3/M5/M6: close resolved team cases, escalate crises, step maatwerk clients down."""
         p, pop, rng = self.p, self.pop, self.rng
-        team = (pop.status == TEAM).nonzero()[0]
-        pop.close(team[pop.smax[team] < p.resolved_threshold])
-        crises = (pop.smax >= CRISIS).nonzero()[0]
-        status = pop.status[crises]
-        crisis = crises[status == TEAM]
+        resolved, crisis, queued, outgrown, eligible = self._week_end_cases()
+        pop.close(resolved)
         if crisis.size:
             direct = rng.random(crisis.size) < max(self.mandate, p.escalation_agreements)
             self._route_to_provider(crisis[direct], tailored=False)
             self._route_to_indication(crisis[~direct])
-        queued = crises[(status == WAITING) & (pop.wait_kind[crises] == FOR_TEAM)]
         pop.request_sev[queued] = pop.smax[queued]
         self._route_to_indication(queued)  # a crisis bypasses the team's queue (GP referral)
-        outgrown = crises[status == COLLECTIVE]  # need outgrows the group
         pop.enqueue(outgrown, self.week, FOR_TEAM if self.workers else FOR_INDICATION)
-        mw = (pop.status == MAATWERK).nonzero()[0]
-        eligible = mw[pop.sev.take(mw * 4 + pop.primary[mw]) < p.step_down_threshold]  # primary domain
         if eligible.size:
             chance = np.array([pr.step_down_chance for pr in self.providers])[pop.provider[eligible]]
             pop.close(eligible[rng.random(eligible.size) < chance])
+
+    def _week_end_cases(self) -> tuple[np.ndarray, ...]:
+        """Team cases resolved; crises in team support, in the team's queue and in a group;
+        maatwerk clients eligible for step-down (primary domain below the threshold).
+
+        Each in index order. The sets do not overlap, and acting on one does not change who
+        is in another, so they are all found at once.
+        """
+        p, pop = self.p, self.pop
+        if kernels.ENABLED:
+            return kernels.week_end_cases(pop, CRISIS)
+        team = (pop.status == TEAM).nonzero()[0]
+        resolved = team[pop.smax[team] < p.resolved_threshold]
+        crises = (pop.smax >= CRISIS).nonzero()[0]
+        status = pop.status[crises]
+        crisis = crises[status == TEAM]
+        queued = crises[(status == WAITING) & (pop.wait_kind[crises] == FOR_TEAM)]
+        outgrown = crises[status == COLLECTIVE]  # need outgrows the group
+        mw = (pop.status == MAATWERK).nonzero()[0]
+        eligible = mw[pop.sev.take(mw * 4 + pop.primary[mw]) < p.step_down_threshold]
+        return resolved, crisis, queued, outgrown, eligible
 
     # ---- M7 -----------------------------------------------------------------
     def add_initiative(self, block: int, domain: int, coordinator: Worker) -> Initiative:
