@@ -108,8 +108,9 @@ def help_requests(
     )
     if candidates.size == 0:
         return asks, candidates
+    indptr, indices = unsigned_adjacency(pop)
     hazard = _signal_hazard(
-        candidates, pop.adj.indptr, pop.adj.indices, pop.status, pop.degree, pop.block,
+        candidates, indptr, indices, pop.status, pop.degree, pop.block,
         initiatives_per_block, p.outreach_effect * outreach_per_1000, p.presence_effect,
         p.neighbour_signal_effect,
     )  # fmt: skip
@@ -118,30 +119,43 @@ def help_requests(
 
 
 @_jit
-def _spare(sr, smax, status, reliance_on):  # pragma: no cover
-    spare = np.zeros(sr.size)
+def _support(sr, smax, status, ties, degree, indptr, indices, reliance_on):  # pragma: no cover
+    n = sr.size
+    spare = np.zeros(n)  # what each resident can offer: self-reliance x (1 - own worst severity)
     if reliance_on:
-        for j in range(sr.size):
+        for j in range(n):
             spare[j] = sr[j] * (1.0 - smax[j]) * (2.0 if status[j] == _VOLUNTEER else 1.0)
-    return spare
-
-
-@_jit
-def _scaled_support(ties, offered, degree):  # pragma: no cover
-    out = np.empty(ties.size)
-    for i in range(ties.size):
-        out[i] = min(1.0, ties[i] * offered[i] / degree[i])
+    out = np.empty(n)
+    for i in range(n):
+        offered = 0.0  # as SciPy's CSR product: neighbour by neighbour, in index order (ties weigh 1)
+        for k in range(indptr[i], indptr[i + 1]):
+            offered += spare[indices[k]]
+        out[i] = min(1.0, ties[i] * offered / degree[i])
     return out
+
+
+def unsigned_adjacency(pop) -> tuple[np.ndarray, np.ndarray]:
+    """The network's CSR row pointers and column indices as uint32 (made once per population).
+
+    Unsigned indices spare Numba's negative-index checks: the neighbour loops run twice as fast.
+    """
+    cached = getattr(pop, "_adjacency_u32", None)
+    if cached is None:
+        cached = (pop.adj.indptr.astype(np.uint32), pop.adj.indices.astype(np.uint32))
+        pop._adjacency_u32 = cached
+    return cached
 
 
 def support(pop) -> np.ndarray:
     """M8: network support of every resident (see ``Population.update_support``).
 
-    The sum over each resident's neighbours stays SciPy's sparse product, which is faster
-    than a compiled loop here and adds entry by entry in index order, as the NumPy path does.
+    Every tie has weight 1 (``network.watts_strogatz``), so a neighbour's spare capacity is
+    added as it is: the same bits as SciPy's product, which multiplies it by 1.0 first.
     """
-    spare = _spare(pop.sr, pop.smax, pop.status, bool(pop.p.m8_reliance_dynamics))
-    return _scaled_support(pop.ties, pop.adj @ spare, pop.degree)
+    indptr, indices = unsigned_adjacency(pop)
+    return _support(
+        pop.sr, pop.smax, pop.status, pop.ties, pop.degree, indptr, indices, bool(pop.p.m8_reliance_dynamics)
+    )
 
 
 @_jit

@@ -157,7 +157,7 @@ def test_help_requests_and_signal_hazard_equal_the_numpy_selection(seed, floor, 
     expected = free[(s >= p.signal_floor) & (s <= pop.threshold[free]) & (s < 0.9)]
     assert np.array_equal(candidates, expected)
     hazard = kernels._signal_hazard(
-        candidates, pop.adj.indptr, pop.adj.indices, pop.status, pop.degree, pop.block, per_block,
+        candidates, *kernels.unsigned_adjacency(pop), pop.status, pop.degree, pop.block, per_block,
         p.outreach_effect * outreach, p.presence_effect, p.neighbour_signal_effect,
     )  # fmt: skip
     reference = (
