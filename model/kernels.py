@@ -383,3 +383,79 @@ def count_by(
     With ``only_grouped``, residents whose group is -1 are left out.
     """
     return _count_by(status, wanted, group, size, only_grouped)
+
+
+# ---- M5/M6 route decisions for the week's new cases ------------------------------------------
+_LIGHT, _TEAM_HEAVY, _COLLECTIVE_ARRANGEMENT, _MAATWERK_NOW, _INDICATION = range(5)  # model.worker
+
+
+@_jit
+def _routes(
+    s, complexity, mental, reluctance, option, owner, starts, draw, seconded, lef, room, consts, flags
+):  # pragma: no cover
+    heavy_threshold, complex_threshold, specialist_access, mandate_share = (
+        consts[0],
+        consts[1],
+        consts[2],
+        consts[3],
+    )
+    secondment_bias, maatwerk_threshold, heavy_hours, complexity_extra = (
+        consts[4],
+        consts[5],
+        consts[6],
+        consts[7],
+    )
+    provider_rules, mandate_rules, capacity_limit = flags[0], flags[1], flags[2]
+    n = s.size
+    route = np.full(n, _INDICATION, np.int8)
+    wanted = np.zeros(n, np.bool_)  # intensive team support wanted (fits checked below)
+    hold = np.zeros(n, np.bool_)
+    for i in range(n):
+        complex_ggz = complexity[i] >= 2 and mental[i] > complex_threshold
+        specialist = draw[0, i] < specialist_access if provider_rules else True
+        hold[i] = not complex_ggz or specialist
+        mandate = draw[1, i] < mandate_share if mandate_rules else True
+        w = owner[i]
+        refers = provider_rules and seconded[w] and draw[2, i] < secondment_bias
+        tailor = mandate and not refers and draw[3, i] < lef[w]
+        if mandate:
+            route[i] = _MAATWERK_NOW
+        if tailor and option[i] and not draw[4, i] < reluctance[i]:
+            route[i] = _COLLECTIVE_ARRANGEMENT
+        elif tailor and s[i] < maatwerk_threshold and hold[i]:
+            wanted[i] = True
+    # M3: a worker keeps intensive cases, in order, while their hours fit the worker's room:
+    # the running total over all cases less the total before the worker's first case.
+    total = 0.0
+    before = 0.0
+    span = 0
+    for i in range(n):
+        hours = heavy_hours * (1.0 + complexity_extra * max(complexity[i] - 1, 0)) if wanted[i] else 0.0
+        total += hours
+        if span < starts.size and i == starts[span]:
+            before = total - hours
+            span += 1
+        if wanted[i] and (not capacity_limit or total - before <= room[owner[i]]):
+            route[i] = _TEAM_HEAVY
+        if s[i] < heavy_threshold and hold[i]:
+            route[i] = _LIGHT
+    return route
+
+
+def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np.ndarray:
+    """M5/M6: the route of each new case (see ``worker.decide_routes``), given its draws."""
+    p, pop, workers = model.p, model.pop, model.workers
+    consts = np.array(
+        [
+            p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
+            p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
+        ]
+    )  # fmt: skip
+    flags = np.array([p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit], np.bool_)
+    seconded = np.array([w.seconded for w in workers], np.bool_)
+    lef = np.array([w.lef for w in workers], float)
+    room = np.array([max(0.0, w.capacity - w.demand) for w in workers], float)
+    return _routes(
+        pop.smax[idx], complexity, pop.sev[idx, 3], pop.reluctance[idx], collective_option, owner,
+        np.asarray(starts, np.int64), draw, seconded, lef, room, consts, flags,
+    )  # fmt: skip

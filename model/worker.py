@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from model import kernels
 from model.resident import MENTAL_HEALTH
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ def decide_routes(
     if complexity is None:
         complexity = pop.complexity(idx)
     draw = _draws(model, owner, starts)
+    if kernels.ENABLED:  # the same decisions, compiled
+        return kernels.routes(model, idx, owner, collective_option, starts, complexity, draw)
     s = pop.smax[idx]
     early = s < p.heavy_threshold
     complex_ggz = (complexity >= 2) & (pop.sev[:, MENTAL_HEALTH][idx] > p.complex_threshold)

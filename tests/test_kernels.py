@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from model import NeighbourhoodModel, kernels
 from model.params import REGISTRY
+from model.worker import decide_routes
 
 pytestmark = pytest.mark.skipif(kernels.numba is None, reason="Numba is not installed")
 
@@ -75,6 +76,14 @@ PHASE_PARAMS = (
     "presence_effect",
     "neighbour_signal_effect",
     "new_problem_severity",
+    "mandate",
+    "independence",
+    "secondment_bias",
+    "steering",
+    "lef_initial",
+    "heavy_threshold",
+    "maatwerk_threshold",
+    "complexity_extra",
 )
 
 
@@ -83,12 +92,12 @@ PHASE_PARAMS = (
     seed=st.integers(0, 2**31 - 1),
     weeks=st.integers(0, 60),
     fractions=st.lists(st.floats(0.0, 1.0), min_size=len(PHASE_PARAMS), max_size=len(PHASE_PARAMS)),
-    switches=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+    switches=st.tuples(*[st.booleans()] * 6),
 )
 def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_loops(
     seed, weeks, fractions, switches
 ):
-    m1, m2, m5, m6, m8 = switches
+    m1, m2, m3, m5, m6, m8 = switches
     params = {name: _param(name, u) for name, u in zip(PHASE_PARAMS, fractions, strict=True)}
     model = NeighbourhoodModel(
         rng=seed,
@@ -96,6 +105,7 @@ def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_lo
         burn_in_weeks=0,  # everything is tallied from the first week
         m1_escalation=m1,
         m2_early_signalling=m2,
+        m3_capacity_limit=m3,
         m5_mandate_rules=m5,
         m6_provider_behaviour=m6,
         m8_reliance_dynamics=m8,
@@ -168,3 +178,47 @@ def test_help_requests_and_signal_hazard_equal_the_numpy_selection(seed, floor, 
     assert np.array_equal(hazard, reference)
     assert asks.size > 0
     assert candidates.size > 0 or not (pop.threshold > floor).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    mandate=st.floats(0.0, 1.0),
+    switches=st.tuples(*[st.booleans()] * 3),
+)
+def test_route_decisions_equal_the_numpy_rules(seed, mandate, switches):
+    m3, m5, m6 = switches
+    model = NeighbourhoodModel(
+        rng=seed,
+        n_residents=1000,
+        fte_per_1000=3.0,  # several workers, so several stretches of the queue
+        independence=0.3,  # some seconded workers
+        mandate=mandate,
+        m3_capacity_limit=m3,
+        m5_mandate_rules=m5,
+        m6_provider_behaviour=m6,
+    )
+    pop, rng = model.pop, np.random.default_rng(seed)
+    # Forty new cases, mostly heavy and complex, split over the workers in stretches.
+    idx = np.sort(rng.choice(pop.n, 40, replace=False))
+    pop.sev[idx] = rng.choice([0.1, 0.45, 0.6, 0.8], size=(40, 4))
+    pop.smax[idx] = pop.sev[idx].max(axis=1)
+    cuts = np.sort(rng.choice(np.arange(1, 40), len(model.workers) - 1, replace=False))
+    owner = np.repeat(rng.permutation(len(model.workers)), np.diff(np.concatenate(([0], cuts, [40]))))
+    starts = np.concatenate(([0], cuts))
+    for worker in model.workers:  # little room left: intensive cases fit only partly
+        worker.demand = worker.capacity - rng.uniform(-2.0, 12.0)
+        worker.lef = rng.uniform(0.3, 1.0)
+    option = rng.random(40) < 0.4
+    state = model.rng.bit_generator.state
+    routes = []
+    was = kernels.ENABLED
+    for enabled in (True, False):
+        model.rng.bit_generator.state = state  # the same draws for both
+        kernels.ENABLED = enabled
+        try:
+            routes.append(decide_routes(model, idx, owner, option, starts))
+        finally:
+            kernels.ENABLED = was
+    assert np.array_equal(routes[0], routes[1])
+    assert routes[0].dtype == routes[1].dtype
