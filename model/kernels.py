@@ -1,17 +1,21 @@
 """Compiled loops for the weekly resident dynamics, with the NumPy code as reference and fallback.
 
-Three steps of every week touch every resident or every open problem: network support (M8),
-severity change under support (M1/M3/M6/M7/M8) and self-reliance (M8). In NumPy each is a few
-dozen whole-array operations, and at 5,000 residents the cost is the calls, not the
-arithmetic. With Numba installed these steps run as one compiled loop each, which computes
-exactly what the NumPy code computes: the same IEEE operations in the same order, so a seed
-gives bit-identical runs with and without Numba (``tests/test_kernels.py`` checks both on
-random states and on whole runs). Without Numba, or with the environment variable
-``WIJKTEAM_NUMBA=0``, the NumPy code in :mod:`model.resident` and :mod:`model.neighbourhood`
-runs instead.
+Several steps of every week touch every resident or every open problem: problem arrival (M1),
+asking and early signalling (M2), network support and self-reliance (M8), severity change
+under support (M1/M3/M6/M7/M8), the team's demand (M3), the week-end checks for resolved cases,
+crises and step-down (M3/M5/M6), and some counts. The team's route decisions for new cases
+(M5/M6) are a chain of rules over a few cases. In NumPy each is a few dozen array operations,
+and at 5,000 residents the cost is the calls, not the arithmetic. With Numba installed each
+runs as one compiled loop, which computes exactly what the NumPy code computes: the same IEEE
+operations in the same order (no fast-math), so a seed gives bit-identical runs with and
+without Numba (``tests/test_kernels.py`` checks both on whole runs, on weeks from random states
+and on the decisions directly). Random draws stay with the model's NumPy generator, in the
+same order. Without Numba, or with the environment variable ``WIJKTEAM_NUMBA=0``, the NumPy
+code in :mod:`model.resident`, :mod:`model.neighbourhood`, :mod:`model.worker` and
+:mod:`model.initiative` runs instead.
 
-Compiled code is cached next to this file (``__pycache__``), so a new process loads it in
-milliseconds after the first compilation (a few seconds, once per installation).
+Compiled code is cached next to this file (``__pycache__``), so a new process loads it quickly
+after the first compilation (a few seconds, once per installation).
 
 Order of sums, defined so both paths agree on any machine: a resident's four domains are summed
 as ``(d0 + d2) + (d1 + d3)``, and totals over residents by NumPy's ``sum`` of those row sums.
@@ -31,10 +35,11 @@ except ImportError:  # pragma: no cover - exercised where Numba is missing
 #: True when the compiled loops are used (Numba importable and not switched off).
 ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "0"
 
-# Statuses and the care & support domain (as in model.resident; not imported to avoid a cycle).
+# Statuses, wait kinds and the care & support domain, as in model.resident, which imports this
+# module (tests/test_kernels.py checks they agree).
 _NONE, _WAITING, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = range(6)
 _FOR_TEAM, _FOR_INDICATION = 1, 2  # why a resident waits (as in model.resident)
-_CARE_SUPPORT = 1
+_CARE_SUPPORT, _MENTAL_HEALTH = 1, 3
 
 
 def _jit(func):
@@ -258,7 +263,7 @@ def treat_evolve(model) -> dict[str, float]:
         quality[ini.ident] = ini.quality
     domain = np.ones(4)
     if p.m6_provider_behaviour:
-        domain[3] = 0.5 + 0.5 * p.specialist_access  # mental health
+        domain[_MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
     consts = np.array(
         [
             p.team_effect, p.maatwerk_effect, p.standard_fit, p.collective_effect,
@@ -386,7 +391,7 @@ def count_by(
 
 
 # ---- M5/M6 route decisions for the week's new cases ------------------------------------------
-_LIGHT, _TEAM_HEAVY, _COLLECTIVE_ARRANGEMENT, _MAATWERK_NOW, _INDICATION = range(5)  # model.worker
+_LIGHT, _TEAM_HEAVY, _COLLECTIVE_ARRANGEMENT, _MAATWERK_NOW, _INDICATION = range(5)  # as model.worker
 
 
 @_jit
@@ -456,6 +461,6 @@ def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np
     lef = np.array([w.lef for w in workers], float)
     room = np.array([max(0.0, w.capacity - w.demand) for w in workers], float)
     return _routes(
-        pop.smax[idx], complexity, pop.sev[idx, 3], pop.reluctance[idx], collective_option, owner,
-        np.asarray(starts, np.int64), draw, seconded, lef, room, consts, flags,
+        pop.smax[idx], complexity, pop.sev[idx, _MENTAL_HEALTH], pop.reluctance[idx], collective_option,
+        owner, np.asarray(starts, np.int64), draw, seconded, lef, room, consts, flags,
     )  # fmt: skip

@@ -21,6 +21,19 @@ pytestmark = pytest.mark.skipif(kernels.numba is None, reason="Numba is not inst
 STATE = ("sev", "smax", "sr", "ties", "support", "status", "worker", "start_week")
 
 
+def test_the_compiled_loops_use_the_model_s_codes():
+    from model import resident, worker
+
+    names = {
+        resident: ["NONE", "WAITING", "TEAM", "MAATWERK", "COLLECTIVE", "VOLUNTEER", "FOR_TEAM"],
+        worker: ["LIGHT", "TEAM_HEAVY", "COLLECTIVE_ARRANGEMENT", "MAATWERK_NOW", "INDICATION"],
+    }
+    names[resident] += ["FOR_INDICATION", "CARE_SUPPORT", "MENTAL_HEALTH"]
+    for module, codes in names.items():
+        for name in codes:
+            assert getattr(kernels, f"_{name}") == getattr(module, name), name
+
+
 def _run(monkeypatch, enabled: bool, seed: int, **overrides):
     monkeypatch.setattr(kernels, "ENABLED", enabled)
     model = NeighbourhoodModel(rng=seed, n_residents=1000, burn_in_weeks=26, weeks=104, **overrides)
