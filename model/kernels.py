@@ -46,7 +46,11 @@ def _jit(func):
     """Compile ``func`` with Numba (cached, no fast-math: IEEE results as NumPy's)."""
     if numba is None:
         return func
-    return numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")(func)
+    options = {"fastmath": False, "nogil": True, "error_model": "numpy"}
+    try:
+        return numba.njit(cache=True, **options)(func)
+    except RuntimeError:  # pragma: no cover - no writable cache folder: compile in each process
+        return numba.njit(**options)(func)
 
 
 @_jit
