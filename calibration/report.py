@@ -22,7 +22,7 @@ import pandas as pd
 
 from calibration.targets import TargetSet, kpi_unit
 from experiments.provenance import git_info, package_versions
-from experiments.store import atomic_write_bytes, atomic_write_parquet
+from experiments.store import atomic_write_bytes, atomic_write_parquet, json_default
 from model.params import REGISTRY
 
 #: Files a calibration or validation folder owns (replaced on the next run).
@@ -51,7 +51,7 @@ def write_manifest(out: Path, manifest: Mapping[str, Any]) -> None:
         "versions": package_versions(),
         "git": git_info(),
     }
-    text = json.dumps(full, indent=2, default=_json_default) + "\n"
+    text = json.dumps(full, indent=2, default=json_default) + "\n"
     atomic_write_bytes(out / "manifest.json", text.encode())
 
 
@@ -64,14 +64,6 @@ def write_table(out: Path, name: str, df: pd.DataFrame) -> None:
 def write_text(path: Path, text: str) -> Path:
     atomic_write_bytes(path, text.encode())
     return path
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 # ---- markdown --------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class ResultsStore:
         return json.loads(path.read_text())
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
+        text = json.dumps(manifest, indent=2, default=json_default) + "\n"
         atomic_write_bytes(self.path / "manifest.json", text.encode())
 
     # ---- parts ----------------------------------------------------------------
@@ -144,7 +144,8 @@ def _dedupe(frames: Iterable[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for what ``json.dumps`` cannot write itself: NumPy scalars and paths."""
     if hasattr(value, "item"):
         return value.item()
     if isinstance(value, Path):

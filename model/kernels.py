@@ -144,15 +144,11 @@ def _support(sr, smax, status, ties, degree, indptr, indices, reliance_on):  # p
 
 
 def unsigned_adjacency(pop) -> tuple[np.ndarray, np.ndarray]:
-    """The network's CSR row pointers and column indices as uint32 (made once per population).
+    """The network's CSR row pointers and column indices as uint32 (``Population.adj_u32``).
 
     Unsigned indices spare Numba's negative-index checks: the neighbour loops run twice as fast.
     """
-    cached = getattr(pop, "_adjacency_u32", None)
-    if cached is None:
-        cached = (pop.adj.indptr.astype(np.uint32), pop.adj.indices.astype(np.uint32))
-        pop._adjacency_u32 = cached
-    return cached
+    return pop.adj_u32
 
 
 def support(pop) -> np.ndarray:

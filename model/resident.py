@@ -156,6 +156,8 @@ class Population:
         self.n_blocks = int(self.block[-1]) + 1
         self.adj = watts_strogatz(n, p.network_k, p.network_rewire, rng)
         self.degree = np.maximum(np.asarray(self.adj.sum(axis=1)).ravel(), 1.0)
+        # The network's row pointers and neighbours as uint32, for the compiled loops (model.kernels).
+        self.adj_u32 = (self.adj.indptr.astype(np.uint32), self.adj.indices.astype(np.uint32))
         self.support = np.zeros(n)
         # Share of normal recovery of care & support needs (M1: elderly care is chronic);
         # other domains recover normally.
