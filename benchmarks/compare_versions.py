@@ -124,7 +124,7 @@ def _in_version(tree: Path, env: dict[str, str], *args: str) -> str:
         text=True,
     )
     if done.returncode:
-        raise SystemExit(f"the run in {tree} failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"the run in {tree} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
     return done.stdout
 
 

@@ -38,7 +38,7 @@ ENABLED: bool = numba is not None and os.environ.get("WIJKTEAM_NUMBA", "1") != "
 # Statuses, wait kinds and the care & support domain, as in model.resident, which imports this
 # module (tests/test_kernels.py checks they agree).
 _NONE, _WAITING, _TEAM, _MAATWERK, _COLLECTIVE, _VOLUNTEER = range(6)
-_FOR_TEAM, _FOR_INDICATION = 1, 2  # why a resident waits (as in model.resident)
+_FOR_TEAM, _FOR_INDICATION, _FOR_PROVIDER = 1, 2, 3  # why a resident waits (as in model.resident)
 _CARE_SUPPORT, _MENTAL_HEALTH = 1, 3
 
 
@@ -54,6 +54,78 @@ def _jit(func):
 
 
 @_jit
+def _block_sum(a, lo, n):  # pragma: no cover
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    stop = lo + n - n % 8
+    while i < stop:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@_jit
+def _numpy_sum(a, lo, n):  # pragma: no cover
+    """``a[lo:lo + n].sum()`` in NumPy's order of additions, so the result has the same bits.
+
+    NumPy sums float64 pairwise: fewer than 8 values in turn; up to 128 in eight interleaved
+    partial sums, combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the rest in turn;
+    longer stretches split in two at a multiple of 8 below the middle, each summed so. The
+    split is walked with an explicit stack (Numba's cache does not keep recursive functions).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    los = np.empty(64, np.int64)  # the stretches being split, from the whole down
+    ns = np.empty(64, np.int64)
+    left = np.empty(64)  # a stretch's left half's sum, once known
+    done_left = np.zeros(64, np.bool_)
+    top = 0
+    los[0], ns[0] = lo, n
+    result = 0.0
+    while True:
+        m = ns[top]
+        if m > 128 and not done_left[top]:  # split: the left half first
+            half = m // 2
+            half -= half % 8
+            top += 1
+            los[top], ns[top], done_left[top] = los[top - 1], half, False
+            continue
+        result = _block_sum(a, los[top], m) if m <= 128 else left[top] + result
+        top -= 1
+        if top < 0:
+            return result
+        if not done_left[top]:  # the left half is done: keep its sum, then the right half
+            left[top], done_left[top] = result, True
+            half = ns[top] // 2
+            half -= half % 8
+            los[top + 1], ns[top + 1], done_left[top + 1] = los[top] + half, ns[top] - half, False
+            top += 1
+        # else: both halves are done; the loop adds them when it returns to this stretch
+
+
+def numpy_sum(a: np.ndarray) -> float:
+    """The compiled sum of a 1-d float array (as ``a.sum()``, bit for bit); for tests."""
+    return float(_numpy_sum(np.ascontiguousarray(a, float), 0, a.size))
+
+
+@_jit
 def _add_problems(sev, smax, who, domain, add):  # pragma: no cover
     for k in range(who.size):  # in order, as np.add.at
         sev[who[k], domain[k]] += add[k]
@@ -64,9 +136,28 @@ def _add_problems(sev, smax, who, domain, add):  # pragma: no cover
         smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
 
 
-def add_problems(pop, who: np.ndarray, domain: np.ndarray, add: np.ndarray) -> None:
-    """M1: add new problems' severity (see ``Population.arrive_problems``), in place."""
-    _add_problems(pop.sev, pop.smax, who, domain, add)
+@_jit
+def _arrive(counts, u, by_age, age_offset, age_sizes, severity, sev, smax):  # pragma: no cover
+    total = u.size // 2
+    who = np.empty(total, np.int64)
+    domain = np.empty(total, np.int64)
+    add = np.empty(total)
+    k = 0
+    for cell in range(counts.size):  # cells d*3 + a, each problem in turn
+        a = cell % 3
+        for _ in range(counts[cell]):
+            who[k] = by_age[age_offset[a] + np.int64(u[k] * age_sizes[a])]
+            domain[k] = cell // 3
+            add[k] = severity * (0.5 + u[total + k])
+            k += 1
+    _add_problems(sev, smax, who, domain, add)
+
+
+def arrive_problems(pop, counts: np.ndarray, u: np.ndarray) -> None:
+    """M1: place the week's new problems and add their severity, in place (see
+    ``Population.arrive_problems``, which draws ``counts`` per cell and the uniforms ``u``)."""
+    severity = pop.p.new_problem_severity
+    _arrive(counts, u, pop.by_age, pop.age_offset, pop.age_sizes, severity, pop.sev, pop.smax)
 
 
 @_jit
@@ -390,6 +481,39 @@ def count_by(
     return _count_by(status, wanted, group, size, only_grouped)
 
 
+@_jit
+def _week_record(status, smax, sr, worker, primary, heavy_threshold, signal_floor):  # pragma: no cover
+    counts = np.zeros(9, np.int64)  # per status; then caseload, hidden need, Wmo maatwerk
+    needy = np.empty(status.size)  # severity of the unmet needs above the signal floor, in order
+    n_needy = 0
+    for i in range(status.size):
+        st, s = status[i], smax[i]
+        counts[st] += 1
+        if worker[i] >= 0:
+            counts[6] += 1
+        unsupported = st == _NONE or st == _VOLUNTEER
+        if unsupported and s >= heavy_threshold:
+            counts[7] += 1
+        if st == _MAATWERK and primary[i] == _CARE_SUPPORT:
+            counts[8] += 1
+        if (unsupported or st == _WAITING) and s >= signal_floor:
+            needy[n_needy] = s
+            n_needy += 1
+    sums = np.empty(3)
+    sums[0] = _numpy_sum(needy, 0, n_needy)
+    sums[1] = _numpy_sum(sr, 0, sr.size)
+    sums[2] = _numpy_sum(smax, 0, smax.size)
+    return counts, sums
+
+
+def week_record(pop) -> tuple[np.ndarray, np.ndarray]:
+    """The counts and sums a reported week records (see ``NeighbourhoodModel._week_counts``)."""
+    p = pop.p
+    return _week_record(
+        pop.status, pop.smax, pop.sr, pop.worker, pop.primary, p.heavy_threshold, p.signal_floor
+    )
+
+
 # ---- M5/M6 route decisions for the week's new cases ------------------------------------------
 _LIGHT, _TEAM_HEAVY, _COLLECTIVE_ARRANGEMENT, _MAATWERK_NOW, _INDICATION = range(5)  # as model.worker
 
@@ -464,3 +588,174 @@ def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np
         pop.smax[idx], complexity, pop.sev[idx, _MENTAL_HEALTH], pop.reluctance[idx], collective_option,
         owner, np.asarray(starts, np.int64), draw, seconded, lef, room, consts, flags,
     )  # fmt: skip
+
+
+# ---- M3/M5/M6 the team's intake: the queue, the workers' spans, routes and their effects -------
+@_jit
+def _team_queue(
+    status, wait_kind, request_week, sev, smax, spare, heavy_threshold, complex_threshold,
+    light, heavy_hours, extra, visit,
+):  # pragma: no cover  # fmt: skip
+    # The queue: residents waiting for the team, by request week (stable: then by index).
+    queue = np.empty(status.size, np.int64)
+    n = 0
+    for i in range(status.size):
+        if wait_kind[i] == _FOR_TEAM and status[i] == _WAITING:
+            queue[n] = i
+            n += 1
+    queue = queue[:n]
+    queue = queue[np.argsort(request_week[queue], kind="mergesort")]
+    # M1/M3: each case's complexity and estimated hours (heavy by its worst severity).
+    complexity = np.empty(n, np.int64)
+    est = np.empty(n)
+    for j in range(n):
+        i = queue[j]
+        c = 0
+        for d in range(4):
+            if sev[i, d] > complex_threshold:
+                c += 1
+        complexity[j] = c
+        base = heavy_hours if smax[i] >= heavy_threshold else light
+        est[j] = base * (1.0 + extra * max(c - 1, 0)) * visit
+    # Workers (in the order given: most room first) take cases in order while they fit;
+    # each worker's cases end at ``stops``; per worker the cases caught early and their severity.
+    stops = np.zeros(spare.size, np.int64)
+    early = np.zeros(spare.size, np.int64)
+    severity = np.zeros(spare.size)
+    s = np.empty(n)
+    pos = 0
+    for w in range(spare.size):
+        if pos >= n:
+            stops[w:] = pos
+            break
+        start = pos
+        if spare[w] > 0:
+            total = 0.0  # the running total of hours, as NumPy's cumsum
+            while pos < n:
+                total += est[pos]
+                if total > spare[w]:
+                    break
+                s[pos] = smax[queue[pos]]
+                if s[pos] < heavy_threshold:
+                    early[w] += 1
+                pos += 1
+        stops[w] = pos
+        severity[w] = _numpy_sum(s, start, pos - start)
+    return queue[:pos], complexity[:pos], stops, early, severity
+
+
+@_jit
+def _intake(
+    take, complexity, owner, starts, draw, cells, sev, smax, reluctance, block, status, wait_kind,
+    request_week, start_week, ready_week, heavy, tailored, worker, provider, initiative, primary,
+    seconded, lef, room, parent, consts, flags, week, delay, tally,
+):  # pragma: no cover  # fmt: skip
+    n = take.size
+    # The collective option: a running initiative with room for the case's worst domain.
+    worst = np.empty(n, np.int64)
+    option = np.empty(n, np.bool_)
+    s = np.empty(n)
+    mental = np.empty(n)
+    shy = np.empty(n)
+    for j in range(n):
+        i = take[j]
+        d_max = 0
+        for d in range(1, 4):  # the first worst domain, as argmax
+            if sev[i, d] > sev[i, d_max]:
+                d_max = d
+        worst[j] = d_max
+        option[j] = cells[block[i] * 4 + d_max] >= 0
+        s[j], mental[j], shy[j] = smax[i], sev[i, _MENTAL_HEALTH], reluctance[i]
+    route = _routes(
+        s, complexity, mental, shy, option, owner, starts, draw, seconded, lef, room, consts, flags
+    )
+    light, heavy_hours, extra, visit = consts[8], consts[6], consts[7], consts[9]
+    started = 0  # supports started (had asked) and their weeks of waiting
+    waited = 0
+    added = np.zeros(starts.size)  # hours each span's kept cases and indications add
+    hours = np.empty(n)
+    kept = 0
+    span = -1
+    desk = 0
+    for j in range(n):
+        if span + 1 < starts.size and j == starts[span + 1]:
+            if span >= 0:
+                added[span] = _numpy_sum(hours, 0, kept) * visit + desk * light
+            span += 1
+            kept = 0
+            desk = 0
+        i, r = take[j], route[j]
+        worker[i] = owner[j]
+        if r == _LIGHT or r == _TEAM_HEAVY or r == _COLLECTIVE_ARRANGEMENT:
+            if tally and request_week[i] >= 0:
+                started += 1
+                waited += week - request_week[i]
+            request_week[i] = -1
+            start_week[i] = week
+            wait_kind[i] = 0
+        if r == _LIGHT or r == _TEAM_HEAVY:
+            status[i] = _TEAM
+            heavy[i] = r == _TEAM_HEAVY
+            base = heavy_hours if r == _TEAM_HEAVY else light
+            hours[kept] = base * (1.0 + extra * max(complexity[j] - 1, 0))
+            kept += 1
+        elif r == _COLLECTIVE_ARRANGEMENT:
+            status[i] = _COLLECTIVE
+            initiative[i] = cells[block[i] * 4 + worst[j]]
+            primary[i] = worst[j]
+            worker[i] = -1
+        elif r == _MAATWERK_NOW:
+            status[i] = _WAITING
+            wait_kind[i] = _FOR_PROVIDER
+            tailored[i] = True
+            provider[i] = parent[owner[j]]
+        else:
+            status[i] = _WAITING
+            wait_kind[i] = _FOR_INDICATION
+            ready_week[i] = week + delay
+            desk += 1
+    if span >= 0:
+        added[span] = _numpy_sum(hours, 0, kept) * visit + desk * light
+    return route, added, started, waited
+
+
+def team_queue(model, spare: np.ndarray) -> tuple[np.ndarray, ...]:
+    """M3: the cases workers take this week, in order, and who takes them.
+
+    ``spare`` holds the workers' room in the order they take cases (most room first). Returns
+    the cases taken, their complexity, where each worker's cases stop, and per worker the cases
+    caught early and their summed severity (see ``NeighbourhoodModel.run_team_intake``).
+    """
+    p, pop = model.p, model.pop
+    return _team_queue(
+        pop.status, pop.wait_kind, pop.request_week, pop.sev, pop.smax, spare, p.heavy_threshold,
+        p.complex_threshold, p.light_case_hours, p.heavy_case_hours, p.complexity_extra,
+        model.municipality.visit_factor,
+    )  # fmt: skip
+
+
+def intake(model, take, complexity, owner, starts, draw, cells) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """M5/M6: decide the routes of the cases taken and start them, in place.
+
+    Returns the routes, the hours each worker's span adds to its demand, and the supports
+    started (of residents who had asked) with their summed weeks of waiting.
+    """
+    p, pop, workers = model.p, model.pop, model.workers
+    consts = np.array(
+        [
+            p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
+            p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
+            p.light_case_hours, model.municipality.visit_factor,
+        ]
+    )  # fmt: skip
+    flags = np.array([p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit], np.bool_)
+    route, added, started, waited = _intake(
+        take, complexity, owner, starts, draw, cells, pop.sev, pop.smax, pop.reluctance,
+        pop.block, pop.status, pop.wait_kind, pop.request_week, pop.start_week, pop.ready_week,
+        pop.heavy, pop.tailored, pop.worker, pop.provider, pop.initiative, pop.primary,
+        np.array([w.seconded for w in workers], np.bool_), np.array([w.lef for w in workers], float),
+        np.array([max(0.0, w.capacity - w.demand) for w in workers], float),
+        np.array([w.parent for w in workers], np.int16), consts, flags, model.week,
+        model.municipality.indication_delay, model.week > p.burn_in_weeks,
+    )  # fmt: skip
+    return route, added, int(started), int(waited)

@@ -67,6 +67,7 @@ from model.worker import (
     Worker,
     case_hours,
     decide_routes,
+    route_draws,
 )
 
 # Severity at which a team case or a group participant needs more than the team can give.
@@ -171,7 +172,7 @@ class NeighbourhoodModel(mesa.Model):
             return
         # Stock = inflow x duration: weight each (domain, age) cell by its arrivals and by
         # how much longer its needs last (elderly care needs are chronic, M1).
-        weight = pop.weekly_rate * pop.age_sizes  # domains x ages
+        weight = pop.cell_rate.copy()  # domains x ages
         weight[CARE_SUPPORT, ELDERLY] /= max(1.0 - p.elderly_care_chronicity, 0.1)
         cells = rng.choice(weight.size, size=k, p=(weight / weight.sum()).ravel())
         doms, ages = np.divmod(cells, 3)
@@ -291,6 +292,8 @@ class NeighbourhoodModel(mesa.Model):
         demand = self.team_demand()
         for worker in self.workers:
             worker.allocate_time(float(demand[worker.index]))
+        if kernels.ENABLED:  # the same intake, compiled
+            return self._compiled_intake()
         queue = pop.waiting(FOR_TEAM)
         if queue.size == 0:
             return 0
@@ -344,17 +347,48 @@ class NeighbourhoodModel(mesa.Model):
             worker.allocate_time(worker.demand + float(added))
         return pos
 
+    def _compiled_intake(self) -> int:
+        """``run_team_intake`` after the workers' time is allocated, with the compiled loops."""
+        taking = sorted(self.workers, key=lambda w: -w.spare_hours())
+        spare = np.array([w.spare_hours() for w in taking])
+        take, complexity, stops, early, severity = kernels.team_queue(self, spare)
+        if take.size == 0:
+            return 0
+        spans, start = [], 0
+        for w, worker in enumerate(taking):
+            stop = int(stops[w])
+            if stop > start:
+                spans.append((start, stop, worker))
+                self._tally_intakes(stop - start, int(early[w]), float(severity[w]))
+            start = stop
+        starts = np.array([start for start, _, _ in spans], np.int64)
+        owner = np.repeat([w.index for _, _, w in spans], [stop - start for start, stop, _ in spans])
+        draw = route_draws(self, owner, starts)
+        cells = cell_map(self)
+        _, added, started, waited = kernels.intake(self, take, complexity, owner, starts, draw, cells)
+        if started:
+            self.tally.supports_started += started
+            self.tally.wait_weeks += float(waited)
+        for (_, _, worker), hours in zip(spans, added.tolist(), strict=True):
+            worker.allocate_time(worker.demand + hours)
+        return int(take.size)
+
     def _count_intakes(self, idx: np.ndarray) -> None:
         """Record intake severity and whether the case was caught early (before heavy)."""
         if self.week <= self.p.burn_in_weeks or idx.size == 0:
             return
         s = self.pop.smax[idx]
-        early = int(np.count_nonzero(s < self.p.heavy_threshold))
-        self.tally.intakes += int(idx.size)
+        self._tally_intakes(int(idx.size), int(np.count_nonzero(s < self.p.heavy_threshold)), float(s.sum()))
+
+    def _tally_intakes(self, n: int, early: int, severity: float) -> None:
+        """Add ``n`` intakes, ``early`` of them caught early, of summed severity ``severity``."""
+        if self.week <= self.p.burn_in_weeks:
+            return
+        self.tally.intakes += n
         self.tally.intakes_early += early
-        self._week_intakes[0] += int(idx.size)
+        self._week_intakes[0] += n
         self._week_intakes[1] += early
-        self.tally.intake_severity += float(s.sum())
+        self.tally.intake_severity += severity
 
     def _started(self, idx: np.ndarray) -> None:
         """Record waits of residents whose support starts now."""
@@ -661,19 +695,14 @@ class NeighbourhoodModel(mesa.Model):
     ) -> None:
         """Record one reported week: the series row and the running summary sums."""
         p, pop = self.p, self.pop
-        status = pop.status
-        counts = np.bincount(status, minlength=6)
+        counts, (unmet, sr_sum, smax_sum) = self._week_counts()
         capacity = sum(w.capacity for w in self.workers)
-        unsupported = pop.unsupported()
-        heavy_hidden = unsupported & (pop.smax >= p.heavy_threshold)
-        unmet = unsupported | (status == WAITING)
-        needy = unmet & (pop.smax >= p.signal_floor)
-        self.tally.unmet += float(pop.smax[needy].sum())
+        self.tally.unmet += float(unmet)
         self.tally.requests += requests
         self.tally.signalled += signalled
         self.tally.maatwerk_starts += starts
         n_init = sum(1 for i in self.initiatives.values() if i.running)
-        caseload = np.count_nonzero(pop.worker >= 0)
+        caseload = int(counts[6])
         week_intakes, week_early = self._week_intakes
         self.now = {
             "week": float(self.week - p.burn_in_weeks),
@@ -693,17 +722,38 @@ class NeighbourhoodModel(mesa.Model):
             "participants": float(counts[COLLECTIVE]),
             "volunteers": float(counts[VOLUNTEER]),
             "maatwerk_clients": float(counts[MAATWERK]),
-            "self_reliance_mean": float(pop.sr.sum() / pop.n),  # as ndarray.mean, fewer calls
-            "severity_mean": float(pop.smax.sum() / pop.n),
-            "hidden_need": float(np.count_nonzero(heavy_hidden)),
+            "self_reliance_mean": float(sr_sum / pop.n),  # as ndarray.mean
+            "severity_mean": float(smax_sum / pop.n),
+            "hidden_need": float(counts[7]),
             "cost_team": costs["team"],
             "cost_maatwerk": costs["maatwerk"],
             "cost_collective": costs["collective"],
         }
-        wmo = np.count_nonzero((status == MAATWERK) & (pop.primary == CARE_SUPPORT))
-        self.tally.add_week({**self.now, "wmo_maatwerk": float(wmo)})
+        self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8])})
         if self.collect:
             self.datacollector.collect(self)
+
+    def _week_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a reported week counts over residents: residents per status, then residents
+        assigned to a worker, hidden heavy need and Wmo maatwerk clients; and the sums of
+        unmet need above the signal floor, of self-reliance and of worst severity."""
+        p, pop = self.p, self.pop
+        if kernels.ENABLED:
+            return kernels.week_record(pop)
+        status, smax = pop.status, pop.smax
+        unsupported = pop.unsupported()
+        needy = (unsupported | (status == WAITING)) & (smax >= p.signal_floor)
+        counts = np.concatenate(
+            [
+                np.bincount(status, minlength=6),
+                [
+                    np.count_nonzero(pop.worker >= 0),
+                    np.count_nonzero(unsupported & (smax >= p.heavy_threshold)),
+                    np.count_nonzero((status == MAATWERK) & (pop.primary == CARE_SUPPORT)),
+                ],
+            ]
+        )
+        return counts, np.array([smax[needy].sum(), pop.sr.sum(), smax.sum()])
 
     # ---- outputs ------------------------------------------------------------
     def run_model(self, weeks: int | None = None) -> None:

@@ -168,6 +168,7 @@ class Population:
             [p.arrival_youth_family, p.arrival_care_support, p.arrival_income_work, p.arrival_mental_health]
         )
         self.weekly_rate = rates[:, None] * weights / 1000.0 / 52.0
+        self.cell_rate = self.weekly_rate * self.age_sizes  # expected new problems per week
 
     # ---- M1 -----------------------------------------------------------------
     def arrive_problems(self) -> None:
@@ -177,18 +178,18 @@ class Population:
         get them are drawn uniformly within the age group (all cells in one draw).
         """
         p, rng = self.p, self.rng
-        counts = rng.poisson(self.weekly_rate * self.age_sizes).ravel()  # cells d*3 + a
+        counts = rng.poisson(self.cell_rate).ravel()  # cells d*3 + a
         total = int(counts.sum())
         if total == 0:
             return
+        u = rng.random(2 * total)
+        if kernels.ENABLED:
+            kernels.arrive_problems(self, counts, u)
+            return
         cells = np.repeat(np.arange(12), counts)
         ages = cells % 3
-        u = rng.random(2 * total)
         who = self.by_age[self.age_offset[ages] + (u[:total] * self.age_sizes[ages]).astype(np.int64)]
         add = p.new_problem_severity * (0.5 + u[total:])
-        if kernels.ENABLED:
-            kernels.add_problems(self, who, cells // 3, add)
-            return
         flat = self.sev.reshape(-1)
         np.add.at(flat, who * 4 + cells // 3, add)
         rows = self.sev.take(who, axis=0)

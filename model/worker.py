@@ -82,7 +82,7 @@ def decide_routes(
         starts = (np.concatenate(([True], owner[1:] != owner[:-1]))).nonzero()[0]
     if complexity is None:
         complexity = pop.complexity(idx)
-    draw = _draws(model, owner, starts)
+    draw = route_draws(model, owner, starts)
     if kernels.ENABLED:  # the same decisions, compiled
         return kernels.routes(model, idx, owner, collective_option, starts, complexity, draw)
     s = pop.smax[idx]
@@ -109,7 +109,7 @@ def decide_routes(
     return route
 
 
-def _draws(model: NeighbourhoodModel, owner: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def route_draws(model: NeighbourhoodModel, owner: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Uniform draws (5 x cases) for the route decisions, worker by worker.
 
     Rows: specialist access, mandate, secondment referral, courage, reluctance. A row is
@@ -121,15 +121,12 @@ def _draws(model: NeighbourhoodModel, owner: np.ndarray, starts: np.ndarray) -> 
     draw = np.zeros((5, owner.size))
     stops = starts.tolist()[1:] + [owner.size]
     for start, stop in zip(starts.tolist(), stops, strict=True):
-        k, worker = stop - start, model.workers[owner[start]]
-        if p.m6_provider_behaviour:
-            draw[0, start:stop] = rng.random(k)
-        if p.m5_mandate_rules:
-            draw[1, start:stop] = rng.random(k)
-        if worker.seconded and p.m6_provider_behaviour:
-            draw[2, start:stop] = rng.random(k)
-        draw[3, start:stop] = rng.random(k)
-        draw[4, start:stop] = rng.random(k)
+        seconded = model.workers[owner[start]].seconded
+        m6 = p.m6_provider_behaviour
+        rules = (m6, p.m5_mandate_rules, seconded and m6, True, True)
+        rows = [row for row, applies in enumerate(rules) if applies]
+        # One call draws the rows in turn, each over the worker's cases, as a call per row would.
+        draw[rows, start:stop] = rng.random((len(rows), stop - start))
     return draw
 
 

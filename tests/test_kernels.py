@@ -106,15 +106,17 @@ PHASE_PARAMS = (
     weeks=st.integers(0, 60),
     fractions=st.lists(st.floats(0.0, 1.0), min_size=len(PHASE_PARAMS), max_size=len(PHASE_PARAMS)),
     switches=st.tuples(*[st.booleans()] * 6),
+    fte=st.sampled_from([0.8, 3.0]),  # one worker, or two taking stretches of the queue
 )
 def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_loops(
-    seed, weeks, fractions, switches
+    seed, weeks, fractions, switches, fte
 ):
     m1, m2, m3, m5, m6, m8 = switches
     params = {name: _param(name, u) for name, u in zip(PHASE_PARAMS, fractions, strict=True)}
     model = NeighbourhoodModel(
         rng=seed,
         n_residents=400,
+        fte_per_1000=fte,
         burn_in_weeks=0,  # everything is tallied from the first week
         m1_escalation=m1,
         m2_early_signalling=m2,
@@ -147,11 +149,12 @@ def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_lo
         finally:
             kernels.ENABLED = was
         arrays = {k: v for k, v in vars(twin.pop).items() if isinstance(v, np.ndarray)}
-        results.append((arrays, repr(twin.tally), twin.rng.bit_generator.state))
+        workers = [(w.demand, w.service, w.collective_hours, w.overloaded) for w in twin.workers]
+        results.append((arrays, repr((twin.tally, twin.now, workers)), twin.rng.bit_generator.state))
     (fast, fast_tally, fast_rng), (slow, slow_tally, slow_rng) = results
     for key in fast:
         assert np.array_equal(fast[key], slow[key]), key
-    assert fast_tally == slow_tally  # every running sum, to the last digit
+    assert fast_tally == slow_tally  # every running sum, the week's record and the workers' time
     assert fast_rng == slow_rng  # the same random draws
     assert not np.array_equal(fast["sev"], start)  # the weeks did change severities
 
@@ -235,3 +238,25 @@ def test_route_decisions_equal_the_numpy_rules(seed, mandate, switches):
             kernels.ENABLED = was
     assert np.array_equal(routes[0], routes[1])
     assert routes[0].dtype == routes[1].dtype
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.1, 1e-9, 3.0]), min_size=0, max_size=700
+    ),
+    repeat=st.integers(1, 40),
+)
+def test_compiled_sums_add_in_numpy_s_order(values, repeat):
+    a = np.array(values * repeat, float)  # up to 28,000 values: blocks of 8 and 128, and splits
+    assert repr(kernels.numpy_sum(a)) == repr(float(a.sum()))
+
+
+def test_the_order_of_additions_shows_in_the_bits():
+    # The property above can fail: the same values added in turn give other bits than NumPy's.
+    a = np.random.default_rng(0).random(1000)
+    in_turn = 0.0
+    for x in a:
+        in_turn += x
+    assert in_turn != a.sum()
+    assert kernels.numpy_sum(a) == a.sum()
