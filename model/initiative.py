@@ -136,10 +136,10 @@ def recruit(model: NeighbourhoodModel) -> int:
     into the collective arrangement (the Speelkamer). Reluctance lowers joining.
     """
     p, pop, rng = model.p, model.pop, model.rng
+    if not any(ini.running and ini.room > 0 for ini in model.initiatives.values()):
+        return 0  # no initiative has room this week
     cells = cell_map(model)
     open_cells = (cells >= 0).nonzero()[0].tolist()  # cells with an initiative that has room
-    if not open_cells:
-        return 0
     # Residents with an open problem in those blocks (contiguous stretches of the ring), in order.
     size = p.block_size
     starts = sorted({cell // 4 * size for cell in open_cells})
@@ -234,13 +234,19 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
 def graduate(model: NeighbourhoodModel) -> None:
     """M7: recovered participants leave, some as volunteers; volunteers leave in time."""
     p, pop, rng = model.p, model.pop, model.rng
-    part = (pop.status == COLLECTIVE).nonzero()[0]
-    done = part[pop.sev.take(part * 4 + pop.primary[part]) < p.resolved_threshold]  # primary domain
+    if kernels.ENABLED:  # the same two lists in one pass
+        done, vol = kernels.graduates(pop)
+    else:
+        part = (pop.status == COLLECTIVE).nonzero()[0]
+        done = part[pop.sev.take(part * 4 + pop.primary[part]) < p.resolved_threshold]  # primary domain
+        vol = None
     if done.size:
         stays = rng.random(done.size) < p.volunteer_rate * (1.0 - pop.reluctance[done])
         pop.status[done[stays]] = VOLUNTEER
         pop.close(done[~stays])
         model.tally.volunteers_recruited += int(stays.sum())
-    vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
+        vol = None  # new volunteers joined the list
+    if vol is None:
+        vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
     leave = vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks]
     pop.close(leave)

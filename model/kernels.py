@@ -278,7 +278,7 @@ def update_reliance(pop, week: int) -> None:
 @_jit
 def _treat_evolve(
     sev, smax, sr, sup, care_recovery, status, worker, primary, tailored, initiative,
-    intensity, skill, quality, domain, consts, flags, rows,
+    intensity, skill, quality, domain, consts, flags,
 ):  # pragma: no cover  # fmt: skip
     team_effect, maatwerk_effect, standard_fit, collective_effect = consts[0], consts[1], consts[2], consts[3]
     own_rate, help_rate, escalation, gain = consts[4], consts[5], consts[6], consts[7]
@@ -289,6 +289,7 @@ def _treat_evolve(
     nb = np.empty(4)
     rel = np.empty(4)
     frac = np.empty(4)
+    rows = np.empty((3, smax.size))  # severity removed by own strength, neighbours, support
     k = 0
     for i in range(smax.size):
         if not smax[i] > 0.0:
@@ -337,7 +338,7 @@ def _treat_evolve(
         rows[1, k] = (nb[0] * frac[0] + nb[2] * frac[2]) + (nb[1] * frac[1] + nb[3] * frac[3])
         rows[2, k] = (rel[0] * frac[0] + rel[2] * frac[2]) + (rel[1] * frac[1] + rel[3] * frac[3])
         k += 1
-    return k
+    return _numpy_sum(rows[0], 0, k), _numpy_sum(rows[1], 0, k), _numpy_sum(rows[2], 0, k)
 
 
 def treat_evolve(model) -> dict[str, float]:
@@ -352,22 +353,17 @@ def treat_evolve(model) -> dict[str, float]:
     quality = np.zeros(max(model.next_initiative_id, 1))
     for ini in model.initiatives.values():
         quality[ini.ident] = ini.quality
-    domain = np.ones(4)
-    if p.m6_provider_behaviour:
-        domain[_MENTAL_HEALTH] = 0.5 + 0.5 * p.specialist_access
-    consts = np.array(
-        [
-            p.team_effect, p.maatwerk_effect, p.standard_fit, p.collective_effect,
-            p.own_recovery_rate, p.neighbour_help, p.escalation_rate, p.self_reliance_gain,
-        ]
+    mental = 0.5 + 0.5 * p.specialist_access if p.m6_provider_behaviour else 1.0
+    domain = (1.0, 1.0, 1.0, mental)  # per domain; mental health (_MENTAL_HEALTH) is the last
+    consts = (
+        p.team_effect, p.maatwerk_effect, p.standard_fit, p.collective_effect,
+        p.own_recovery_rate, p.neighbour_help, p.escalation_rate, p.self_reliance_gain,
     )  # fmt: skip
-    flags = np.array([p.m1_escalation, p.m8_reliance_dynamics, p.m5_mandate_rules], np.bool_)
-    rows = np.empty((3, pop.n))
-    k = _treat_evolve(
+    flags = (p.m1_escalation, p.m8_reliance_dynamics, p.m5_mandate_rules)
+    own, neighbours, supported = _treat_evolve(
         pop.sev, pop.smax, pop.sr, pop.support, pop.care_recovery, pop.status, pop.worker,
-        pop.primary, pop.tailored, pop.initiative, intensity, skill, quality, domain, consts, flags, rows,
+        pop.primary, pop.tailored, pop.initiative, intensity, skill, quality, domain, consts, flags,
     )  # fmt: skip
-    own, neighbours, supported = (float(rows[j, :k].sum()) for j in range(3))
     return {"own": own, "neighbours": neighbours, "support": supported}
 
 
@@ -514,6 +510,107 @@ def week_record(pop) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+@_jit
+def _graduates(status, sev, primary, initiative, resolved):  # pragma: no cover
+    done = np.empty(status.size, np.int64)
+    vol = np.empty(status.size, np.int64)
+    n_done = n_vol = 0
+    for i in range(status.size):
+        if status[i] == _COLLECTIVE and sev[i, primary[i]] < resolved:
+            done[n_done] = i
+            n_done += 1
+        elif status[i] == _VOLUNTEER and initiative[i] >= 0:
+            vol[n_vol] = i
+            n_vol += 1
+    return done[:n_done], vol[:n_vol]
+
+
+def graduates(pop) -> tuple[np.ndarray, np.ndarray]:
+    """M7: participants whose primary need is resolved, and volunteers of an initiative (see
+    ``initiative.graduate``); each in index order."""
+    return _graduates(pop.status, pop.sev, pop.primary, pop.initiative, pop.p.resolved_threshold)
+
+
+@_jit
+def _admit(
+    status, wait_kind, request_week, start_week, provider, worker, primary, heavy, sev, places, week, tally
+):  # pragma: no cover  # fmt: skip
+    # Waiting clients in order of request (stable: then by index), and each provider's clients.
+    wait = np.empty(status.size, np.int64)
+    clients = np.zeros(places.size, np.int64)
+    n = 0
+    for i in range(status.size):
+        if status[i] == _WAITING and wait_kind[i] == _FOR_PROVIDER:
+            wait[n] = i
+            n += 1
+        elif status[i] == _MAATWERK:
+            clients[provider[i]] += 1
+    if n == 0:
+        return n, 0, 0, 0, clients
+    wait = wait[:n]
+    wait = wait[np.argsort(request_week[wait], kind="mergesort")]
+    # Each provider takes those who prefer it while it has places; then the rest, in order,
+    # fill the places left, provider by provider.
+    new = np.empty(n, np.int64)
+    rest = np.empty(n, np.int64)
+    taken = np.zeros(n, np.bool_)
+    k = 0
+    for pr in range(places.size):
+        for j in range(n):
+            if provider[wait[j]] == pr and clients[pr] < places[pr]:
+                taken[j] = True
+                clients[pr] += 1
+                new[k] = wait[j]
+                k += 1
+    n_rest = 0
+    for j in range(n):
+        if not taken[j]:
+            rest[n_rest] = wait[j]
+            n_rest += 1
+    r = 0
+    for pr in range(places.size):
+        while r < n_rest and clients[pr] < places[pr]:
+            provider[rest[r]] = pr
+            clients[pr] += 1
+            new[k] = rest[r]
+            k += 1
+            r += 1
+    started = waited = 0
+    for m in range(k):
+        i = new[m]
+        if tally and request_week[i] >= 0:
+            started += 1
+            waited += week - request_week[i]
+        request_week[i] = -1
+        start_week[i] = week
+        status[i] = _MAATWERK
+        wait_kind[i] = 0
+        worker[i] = -1  # handed over to the provider
+        d_max = 0
+        for d in range(1, 4):  # the first worst domain, as argmax
+            if sev[i, d] > sev[i, d_max]:
+                d_max = d
+        primary[i] = d_max
+        heavy[i] = False
+    return n, k, started, waited, clients
+
+
+def admit(model) -> tuple[int, int, int, np.ndarray | None]:
+    """M6: providers admit waiting clients (see ``NeighbourhoodModel.admit_to_providers``), in place.
+
+    Returns the clients admitted, the supports started (of residents who had asked) with their
+    summed weeks of waiting, and each provider's clients (None when nobody was waiting: then
+    nothing was counted, as in the NumPy code).
+    """
+    pop = model.pop
+    places = np.array([pr.places for pr in model.providers], np.int64)
+    waiting, new, started, waited, clients = _admit(
+        pop.status, pop.wait_kind, pop.request_week, pop.start_week, pop.provider, pop.worker,
+        pop.primary, pop.heavy, pop.sev, places, model.week, model.week > model.p.burn_in_weeks,
+    )  # fmt: skip
+    return int(new), int(started), int(waited), clients if waiting else None
+
+
 # ---- M5/M6 route decisions for the week's new cases ------------------------------------------
 _LIGHT, _TEAM_HEAVY, _COLLECTIVE_ARRANGEMENT, _MAATWERK_NOW, _INDICATION = range(5)  # as model.worker
 
@@ -574,13 +671,11 @@ def _routes(
 def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np.ndarray:
     """M5/M6: the route of each new case (see ``worker.decide_routes``), given its draws."""
     p, pop, workers = model.p, model.pop, model.workers
-    consts = np.array(
-        [
-            p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
-            p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
-        ]
+    consts = (
+        p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
+        p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
     )  # fmt: skip
-    flags = np.array([p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit], np.bool_)
+    flags = (p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit)
     seconded = np.array([w.seconded for w in workers], np.bool_)
     lef = np.array([w.lef for w in workers], float)
     room = np.array([max(0.0, w.capacity - w.demand) for w in workers], float)
@@ -646,11 +741,33 @@ def _team_queue(
 
 @_jit
 def _intake(
-    take, complexity, owner, starts, draw, cells, sev, smax, reluctance, block, status, wait_kind,
+    take, complexity, starts, span_worker, u, cells, sev, smax, reluctance, block, status, wait_kind,
     request_week, start_week, ready_week, heavy, tailored, worker, provider, initiative, primary,
-    seconded, lef, room, parent, consts, flags, week, delay, tally,
+    staff, consts, flags, week, delay, tally,
 ):  # pragma: no cover  # fmt: skip
     n = take.size
+    # Per worker: seconded, courage (lef), room left in nominal capacity, parent provider.
+    seconded = staff[:, 0] != 0.0
+    lef = staff[:, 1].copy()
+    room = staff[:, 2].copy()
+    # Who takes each case, and the draws for the decisions (as ``worker.route_draws``): per
+    # worker's span, the rows that apply, each over the span's cases, in turn from ``u``.
+    owner = np.empty(n, np.int64)
+    draw = np.zeros((5, n))
+    provider_rules, mandate_rules = flags[0], flags[1]
+    used = 0
+    for sp in range(starts.size):
+        a = starts[sp]
+        b = starts[sp + 1] if sp + 1 < starts.size else n
+        w = span_worker[sp]
+        owner[a:b] = w
+        for row in range(5):
+            if row == 0 and not provider_rules or row == 1 and not mandate_rules:
+                continue
+            if row == 2 and not (seconded[w] and provider_rules):
+                continue
+            draw[row, a:b] = u[used : used + b - a]
+            used += b - a
     # The collective option: a running initiative with room for the case's worst domain.
     worst = np.empty(n, np.int64)
     option = np.empty(n, np.bool_)
@@ -708,7 +825,7 @@ def _intake(
             status[i] = _WAITING
             wait_kind[i] = _FOR_PROVIDER
             tailored[i] = True
-            provider[i] = parent[owner[j]]
+            provider[i] = np.int64(staff[owner[j], 3])  # the parent provider (-1: any)
         else:
             status[i] = _WAITING
             wait_kind[i] = _FOR_INDICATION
@@ -734,28 +851,37 @@ def team_queue(model, spare: np.ndarray) -> tuple[np.ndarray, ...]:
     )  # fmt: skip
 
 
-def intake(model, take, complexity, owner, starts, draw, cells) -> tuple[np.ndarray, np.ndarray, int, int]:
+def route_draw_count(model, spans: list[tuple[int, int, object]]) -> int:
+    """How many uniform draws the route decisions of ``spans`` (start, stop, worker) take, as
+    ``worker.route_draws`` draws them: the rows that apply, over each worker's cases."""
+    p = model.p
+    rows = 2 + p.m5_mandate_rules + p.m6_provider_behaviour
+    return sum((stop - start) * (rows + (w.seconded and p.m6_provider_behaviour)) for start, stop, w in spans)
+
+
+def intake(model, take, complexity, starts, span_worker, u, cells) -> tuple[np.ndarray, np.ndarray, int, int]:
     """M5/M6: decide the routes of the cases taken and start them, in place.
 
-    Returns the routes, the hours each worker's span adds to its demand, and the supports
-    started (of residents who had asked) with their summed weeks of waiting.
+    Worker ``span_worker[s]`` takes the cases from ``starts[s]`` to the next start; ``u`` holds
+    the uniform draws for the decisions (``route_draw_count`` of them). Returns the routes, the
+    hours each span adds to its worker's demand, and the supports started (of residents who had
+    asked) with their summed weeks of waiting.
     """
-    p, pop, workers = model.p, model.pop, model.workers
-    consts = np.array(
-        [
-            p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
-            p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
-            p.light_case_hours, model.municipality.visit_factor,
-        ]
+    p, pop = model.p, model.pop
+    visit = model.municipality.visit_factor
+    consts = (
+        p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
+        p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
+        p.light_case_hours, visit,
     )  # fmt: skip
-    flags = np.array([p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit], np.bool_)
+    flags = (p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit)
+    staff = np.array(
+        [(w.seconded, w.lef, max(0.0, w.capacity - w.demand), w.parent) for w in model.workers], float
+    )
     route, added, started, waited = _intake(
-        take, complexity, owner, starts, draw, cells, pop.sev, pop.smax, pop.reluctance,
+        take, complexity, starts, span_worker, u, cells, pop.sev, pop.smax, pop.reluctance,
         pop.block, pop.status, pop.wait_kind, pop.request_week, pop.start_week, pop.ready_week,
-        pop.heavy, pop.tailored, pop.worker, pop.provider, pop.initiative, pop.primary,
-        np.array([w.seconded for w in workers], np.bool_), np.array([w.lef for w in workers], float),
-        np.array([max(0.0, w.capacity - w.demand) for w in workers], float),
-        np.array([w.parent for w in workers], np.int16), consts, flags, model.week,
-        model.municipality.indication_delay, model.week > p.burn_in_weeks,
+        pop.heavy, pop.tailored, pop.worker, pop.provider, pop.initiative, pop.primary, staff,
+        consts, flags, model.week, model.municipality.indication_delay, model.week > p.burn_in_weeks,
     )  # fmt: skip
     return route, added, int(started), int(waited)

@@ -67,7 +67,6 @@ from model.worker import (
     Worker,
     case_hours,
     decide_routes,
-    route_draws,
 )
 
 # Severity at which a team case or a group participant needs more than the team can give.
@@ -362,10 +361,10 @@ class NeighbourhoodModel(mesa.Model):
                 self._tally_intakes(stop - start, int(early[w]), float(severity[w]))
             start = stop
         starts = np.array([start for start, _, _ in spans], np.int64)
-        owner = np.repeat([w.index for _, _, w in spans], [stop - start for start, stop, _ in spans])
-        draw = route_draws(self, owner, starts)
+        span_worker = np.array([w.index for _, _, w in spans], np.int64)
+        u = self.rng.random(kernels.route_draw_count(self, spans))
         cells = cell_map(self)
-        _, added, started, waited = kernels.intake(self, take, complexity, owner, starts, draw, cells)
+        _, added, started, waited = kernels.intake(self, take, complexity, starts, span_worker, u, cells)
         if started:
             self.tally.supports_started += started
             self.tally.wait_weeks += float(waited)
@@ -448,6 +447,15 @@ class NeighbourhoodModel(mesa.Model):
     def admit_to_providers(self) -> int:
         """M6: providers admit waiting clients while places last: the preferred provider first, then any."""
         pop = self.pop
+        if kernels.ENABLED:  # the same admissions, compiled
+            new, started, waited, clients = kernels.admit(self)
+            if clients is not None:
+                for provider in self.providers:
+                    provider.clients = int(clients[provider.index])
+            if started:
+                self.tally.supports_started += started
+                self.tally.wait_weeks += float(waited)
+            return new
         wait = pop.waiting(FOR_PROVIDER)
         if wait.size == 0:
             return 0

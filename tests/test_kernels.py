@@ -150,11 +150,12 @@ def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_lo
             kernels.ENABLED = was
         arrays = {k: v for k, v in vars(twin.pop).items() if isinstance(v, np.ndarray)}
         workers = [(w.demand, w.service, w.collective_hours, w.overloaded) for w in twin.workers]
-        results.append((arrays, repr((twin.tally, twin.now, workers)), twin.rng.bit_generator.state))
+        clients = [pr.clients for pr in twin.providers]
+        results.append((arrays, repr((twin.tally, twin.now, workers, clients)), twin.rng.bit_generator.state))
     (fast, fast_tally, fast_rng), (slow, slow_tally, slow_rng) = results
     for key in fast:
         assert np.array_equal(fast[key], slow[key]), key
-    assert fast_tally == slow_tally  # every running sum, the week's record and the workers' time
+    assert fast_tally == slow_tally  # running sums, the week's record, workers' time, providers' clients
     assert fast_rng == slow_rng  # the same random draws
     assert not np.array_equal(fast["sev"], start)  # the weeks did change severities
 
