@@ -248,5 +248,5 @@ def graduate(model: NeighbourhoodModel) -> None:
         vol = None  # new volunteers joined the list
     if vol is None:
         vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
-    leave = vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks]
-    pop.close(leave)
+    if vol.size:
+        pop.close(vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks])

@@ -203,19 +203,52 @@ def help_requests(
     """
     p = pop.p
     signalling = initiatives_per_block is not None
-    asks, candidates = _help_requests(
-        pop.smax, pop.status, pop.reask_week, pop.threshold, week, p.signal_floor, signalling
-    )
+    per_block = initiatives_per_block if signalling else np.zeros(1, np.int64)
+    indptr, indices = unsigned_adjacency(pop)
+    asks, candidates, hazard = _requests(
+        pop.smax, pop.status, pop.reask_week, pop.threshold, week, p.signal_floor, signalling,
+        indptr, indices, pop.degree, pop.block, per_block, p.outreach_effect * outreach_per_1000,
+        p.presence_effect, p.neighbour_signal_effect,
+    )  # fmt: skip
     if candidates.size == 0:
         return asks, candidates
-    indptr, indices = unsigned_adjacency(pop)
-    hazard = _signal_hazard(
-        candidates, indptr, indices, pop.status, pop.degree, pop.block,
-        initiatives_per_block, p.outreach_effect * outreach_per_1000, p.presence_effect,
-        p.neighbour_signal_effect,
-    )  # fmt: skip
     hit = pop.rng.random(candidates.size) < -np.expm1(-hazard)
     return asks, candidates[hit]
+
+
+@_jit
+def _requests(
+    smax, status, reask_week, threshold, week, floor, signalling, indptr, indices, degree, block,
+    per_block, base, presence, neighbours,
+):  # pragma: no cover  # fmt: skip
+    asks, candidates = _help_requests(smax, status, reask_week, threshold, week, floor, signalling)
+    if candidates.size == 0:
+        return asks, candidates, np.empty(0)
+    hazard = _signal_hazard(
+        candidates, indptr, indices, status, degree, block, per_block, base, presence, neighbours
+    )
+    return asks, candidates, hazard
+
+
+@_jit
+def _enqueue(
+    asks, signalled, status, wait_kind, request_week, request_sev, smax, initiative, week, kind
+):  # pragma: no cover
+    for group in (asks, signalled):
+        for i in group:
+            status[i] = _WAITING
+            wait_kind[i] = kind
+            request_week[i] = week
+            request_sev[i] = smax[i]
+            initiative[i] = -1
+
+
+def enqueue(pop, asks: np.ndarray, signalled: np.ndarray, week: int, kind: int) -> None:
+    """Put those who asked and those signalled on the waiting list (``Population.enqueue``)."""
+    _enqueue(
+        asks, signalled, pop.status, pop.wait_kind, pop.request_week, pop.request_sev, pop.smax,
+        pop.initiative, week, kind,
+    )  # fmt: skip
 
 
 @_jit
@@ -424,6 +457,66 @@ def _week_end_cases(status, smax, sev, primary, wait_kind, resolved, crisis, ste
     )  # fmt: skip
 
 
+@_jit
+def _close_week(
+    resolved, crisis, queued, outgrown, eligible, u, direct_share, chance, staff_parent, status,
+    wait_kind, worker, provider, initiative, heavy, tailored, ready_week, request_week, request_sev,
+    smax, week, delay, outgrown_kind,
+):  # pragma: no cover  # fmt: skip
+    for i in resolved:
+        _close(i, status, wait_kind, worker, provider, initiative, heavy)
+    for c in range(crisis.size):  # M5: straight to maatwerk where agreements or mandate allow
+        i = crisis[c]
+        status[i] = _WAITING
+        if u[c] < direct_share:
+            wait_kind[i] = _FOR_PROVIDER
+            tailored[i] = False
+            provider[i] = staff_parent[worker[i]] if worker[i] >= 0 else -1
+        else:
+            wait_kind[i] = _FOR_INDICATION
+            ready_week[i] = week + delay
+    for i in queued:  # a crisis bypasses the team's queue (GP referral)
+        request_sev[i] = smax[i]
+        status[i] = _WAITING
+        wait_kind[i] = _FOR_INDICATION
+        ready_week[i] = week + delay
+    for i in outgrown:  # the need outgrows the group: back on the waiting list
+        status[i] = _WAITING
+        wait_kind[i] = outgrown_kind
+        request_week[i] = week
+        request_sev[i] = smax[i]
+        initiative[i] = -1
+    for e in range(eligible.size):  # M6: stepped down when the indication is not renewed
+        i = eligible[e]
+        if u[crisis.size + e] < chance[provider[i]]:
+            _close(i, status, wait_kind, worker, provider, initiative, heavy)
+
+
+@_jit
+def _close(i, status, wait_kind, worker, provider, initiative, heavy):  # pragma: no cover
+    status[i] = _NONE
+    wait_kind[i] = 0
+    worker[i] = -1
+    provider[i] = -1
+    initiative[i] = -1
+    heavy[i] = False
+
+
+def close_week(model, cases: tuple[np.ndarray, ...], u: np.ndarray) -> None:
+    """M3/M5/M6: act on the week-end ``cases`` (from ``week_end_cases``), in place (see
+    ``NeighbourhoodModel.close_and_escalate``); ``u`` holds a draw per crisis, then per
+    step-down candidate."""
+    p, pop = model.p, model.pop
+    chance = np.array([pr.step_down_chance for pr in model.providers])
+    parent = np.array([w.parent for w in model.workers] + [-1], np.int64)
+    _close_week(
+        *cases, u, max(model.mandate, p.escalation_agreements), chance, parent, pop.status,
+        pop.wait_kind, pop.worker, pop.provider, pop.initiative, pop.heavy, pop.tailored,
+        pop.ready_week, pop.request_week, pop.request_sev, pop.smax, model.week,
+        model.municipality.indication_delay, _FOR_TEAM if model.workers else _FOR_INDICATION,
+    )  # fmt: skip
+
+
 def week_end_cases(pop, crisis: float) -> tuple[np.ndarray, ...]:
     """Resolved team cases, crises (team, queue, group) and step-down candidates (see
     ``NeighbourhoodModel._week_end_cases``)."""
@@ -609,6 +702,22 @@ def admit(model) -> tuple[int, int, int, np.ndarray | None]:
         pop.primary, pop.heavy, pop.sev, places, model.week, model.week > model.p.burn_in_weeks,
     )  # fmt: skip
     return int(new), int(started), int(waited), clients if waiting else None
+
+
+@_jit
+def _ready(status, wait_kind, ready_week, week):  # pragma: no cover
+    ready = np.empty(status.size, np.int64)
+    n = 0
+    for i in range(status.size):
+        if wait_kind[i] == _FOR_INDICATION and status[i] == _WAITING and ready_week[i] <= week:
+            ready[n] = i
+            n += 1
+    return ready[:n]
+
+
+def ready_indications(pop, week: int) -> np.ndarray:
+    """M5: residents whose indication is decided this week, in index order."""
+    return _ready(pop.status, pop.wait_kind, pop.ready_week, week)
 
 
 # ---- M5/M6 route decisions for the week's new cases ------------------------------------------

@@ -238,6 +238,9 @@ class NeighbourhoodModel(mesa.Model):
             signalled = np.empty(0, np.int64)
             if per_block is not None:
                 signalled = pop.signal_early(week, self.outreach_per_1000, per_block, free)
+        if kernels.ENABLED and self.workers:
+            kernels.enqueue(pop, asks, signalled, week, FOR_TEAM)
+            return int(asks.size + signalled.size), int(signalled.size)
         new = np.concatenate([asks, signalled])
         if self.workers:
             pop.enqueue(new, week, FOR_TEAM)
@@ -256,8 +259,11 @@ class NeighbourhoodModel(mesa.Model):
         case returns to the team for light support, or, with no team, is turned away.
         """
         p, pop, week = self.p, self.pop, self.week
-        ready = pop.waiting(FOR_INDICATION)
-        ready = ready[pop.ready_week[ready] <= week]
+        if kernels.ENABLED:
+            ready = kernels.ready_indications(pop, week)
+        else:
+            ready = pop.waiting(FOR_INDICATION)
+            ready = ready[pop.ready_week[ready] <= week]
         if ready.size == 0:
             return
         grant = pop.request_sev[ready] >= p.desk_threshold
@@ -547,7 +553,10 @@ class NeighbourhoodModel(mesa.Model):
     def close_and_escalate(self) -> None:
         """M3/M5/M6: close resolved team cases, escalate crises, step maatwerk clients down."""
         p, pop, rng = self.p, self.pop, self.rng
-        resolved, crisis, queued, outgrown, eligible = self._week_end_cases()
+        resolved, crisis, queued, outgrown, eligible = cases = self._week_end_cases()
+        if kernels.ENABLED:  # the same steps, compiled; one call draws for crises, then step-downs
+            kernels.close_week(self, cases, rng.random(crisis.size + eligible.size))
+            return
         pop.close(resolved)
         if crisis.size:
             direct = rng.random(crisis.size) < max(self.mandate, p.escalation_agreements)
