@@ -1,24 +1,28 @@
 """Compiled loops for the weekly resident dynamics, with the NumPy code as reference and fallback.
 
-Several steps of every week touch every resident or every open problem: problem arrival (M1),
-asking and early signalling (M2), network support and self-reliance (M8), severity change
-under support (M1/M3/M6/M7/M8), the team's demand (M3), the week-end checks for resolved cases,
-crises and step-down (M3/M5/M6), and some counts. The team's route decisions for new cases
-(M5/M6) are a chain of rules over a few cases. In NumPy each is a few dozen array operations,
-and at 5,000 residents the cost is the calls, not the arithmetic. With Numba installed each
-runs as one compiled loop, which computes exactly what the NumPy code computes: the same IEEE
-operations in the same order (no fast-math), so a seed gives bit-identical runs with and
-without Numba (``tests/test_kernels.py`` checks both on whole runs, on weeks from random states
-and on the decisions directly). Random draws stay with the model's NumPy generator, in the
-same order. Without Numba, or with the environment variable ``WIJKTEAM_NUMBA=0``, the NumPy
-code in :mod:`model.resident`, :mod:`model.neighbourhood`, :mod:`model.worker` and
-:mod:`model.initiative` runs instead.
+Most steps of a week touch every resident, every open problem or every case on a list: problem
+arrival (M1), asking and early signalling (M2), network support and self-reliance (M8), severity
+change under support (M1/M3/M6/M7/M8), the team's demand and intake - the queue, which worker
+takes which cases, their routes and what starts (M3/M5/M6) -, indications that are ready (M5),
+admissions to providers (M6), the week-end checks and their consequences - resolved cases,
+crises, step-down (M3/M5/M6) -, graduation from initiatives (M7), the counts and sums a reported
+week records, and some counts. In NumPy each is a few dozen array operations, and at 1,000 to
+5,000 residents the cost is the calls, not the arithmetic. With Numba installed each runs as
+one or two compiled loops, which compute exactly what the NumPy code computes: the same IEEE
+operations in the same order (no fast-math), so a seed gives bit-identical runs with and without
+Numba (``tests/test_kernels.py`` checks both on whole runs, on weeks from random states and on
+the decisions directly). Random draws stay with the model's NumPy generator, in the same order:
+where the NumPy code draws twice in a row (for crises, then for step-down; for each row of the
+route decisions), the compiled path draws the same numbers in one call. Without Numba, or with
+the environment variable ``WIJKTEAM_NUMBA=0``, the NumPy code in :mod:`model.resident`,
+:mod:`model.neighbourhood`, :mod:`model.worker` and :mod:`model.initiative` runs instead.
 
 Compiled code is cached next to this file (``__pycache__``), so a new process loads it quickly
 after the first compilation (a few seconds, once per installation).
 
 Order of sums, defined so both paths agree on any machine: a resident's four domains are summed
-as ``(d0 + d2) + (d1 + d3)``, and totals over residents by NumPy's ``sum`` of those row sums.
+as ``(d0 + d2) + (d1 + d3)``; totals over residents or cases are NumPy's ``sum``, which the loops
+reproduce (``_numpy_sum``: NumPy's pairwise order).
 """
 
 from __future__ import annotations

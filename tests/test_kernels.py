@@ -51,8 +51,9 @@ def _run(monkeypatch, enabled: bool, seed: int, **overrides):
         {"m8_reliance_dynamics": False},
         {"m5_mandate_rules": False, "m6_provider_behaviour": False},
         {"mandate": 1.0, "steering": 1.0, "collective_time_target": 0.4},
+        {"fte_per_1000": 2.4, "independence": 0.5},  # three workers, some seconded
     ],
-    ids=["default", "pre_2015", "no_m1", "no_m8", "no_m5_m6", "collective"],
+    ids=["default", "pre_2015", "no_m1", "no_m8", "no_m5_m6", "collective", "several_workers"],
 )
 def test_whole_runs_are_bit_identical_with_and_without_compiled_loops(monkeypatch, overrides):
     fast = _run(monkeypatch, True, 3, **overrides)
@@ -106,16 +107,17 @@ PHASE_PARAMS = (
     weeks=st.integers(0, 60),
     fractions=st.lists(st.floats(0.0, 1.0), min_size=len(PHASE_PARAMS), max_size=len(PHASE_PARAMS)),
     switches=st.tuples(*[st.booleans()] * 6),
-    fte=st.sampled_from([0.8, 3.0]),  # one worker, or two taking stretches of the queue
+    team=st.sampled_from([(400, 0.8, 1), (700, 3.0, 3)]),  # residents, FTE per 1,000, workers
 )
 def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_loops(
-    seed, weeks, fractions, switches, fte
+    seed, weeks, fractions, switches, team
 ):
     m1, m2, m3, m5, m6, m8 = switches
+    n_residents, fte, n_workers = team
     params = {name: _param(name, u) for name, u in zip(PHASE_PARAMS, fractions, strict=True)}
     model = NeighbourhoodModel(
         rng=seed,
-        n_residents=400,
+        n_residents=n_residents,
         fte_per_1000=fte,
         burn_in_weeks=0,  # everything is tallied from the first week
         m1_escalation=m1,
@@ -126,6 +128,7 @@ def test_weeks_from_random_states_are_bit_identical_with_and_without_compiled_lo
         m8_reliance_dynamics=m8,
         **params,
     )
+    assert len(model.workers) == n_workers  # several workers take stretches of the queue
     for _ in range(weeks):
         model.step()
     pop = model.pop
