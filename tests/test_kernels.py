@@ -264,3 +264,10 @@ def test_the_order_of_additions_shows_in_the_bits():
         in_turn += x
     assert in_turn != a.sum()
     assert kernels.numpy_sum(a) == a.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=st.lists(st.integers(-5, 700), max_size=400), offset=st.integers(-1000, 1000))
+def test_compiled_stable_order_sorts_as_numpy_s_stable_argsort(keys, offset):
+    a = np.array(keys, np.int32) + np.int32(offset)  # request weeks, -1 for none and any week
+    assert np.array_equal(kernels.stable_order(a), np.argsort(a, kind="stable"))
