@@ -271,3 +271,42 @@ def test_the_order_of_additions_shows_in_the_bits():
 def test_compiled_stable_order_sorts_as_numpy_s_stable_argsort(keys, offset):
     a = np.array(keys, np.int32) + np.int32(offset)  # request weeks, -1 for none and any week
     assert np.array_equal(kernels.stable_order(a), np.argsort(a, kind="stable"))
+
+
+_FREE = [name for name in REGISTRY if name not in ("weeks", "burn_in_weeks", "n_residents")]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    chosen=st.lists(st.sampled_from(_FREE), max_size=30, unique=True),
+    data=st.data(),
+    n_residents=st.sampled_from([200, 700]),
+)
+def test_short_runs_with_any_registry_parameters_are_bit_identical(seed, chosen, data, n_residents):
+    params = {}
+    for name in chosen:  # any parameter of the registry, anywhere in its range
+        entry = REGISTRY[name]
+        if entry.type is bool:
+            params[name] = data.draw(st.booleans())
+        elif entry.type is int:
+            params[name] = data.draw(st.integers(int(entry.low), int(entry.high)))
+        else:
+            params[name] = _param(name, data.draw(st.floats(0.0, 1.0)))
+    results = []
+    was = kernels.ENABLED
+    for enabled in (True, False):
+        kernels.ENABLED = enabled
+        try:
+            model = NeighbourhoodModel(params, rng=seed, n_residents=n_residents, burn_in_weeks=8, weeks=40)
+            model.run_model()
+        finally:
+            kernels.ENABLED = was
+        arrays = {k: v for k, v in vars(model.pop).items() if isinstance(v, np.ndarray)}
+        results.append((repr(model.summary()), model.series(), arrays, model.rng.bit_generator.state))
+    (fast_summary, fast_series, fast, fast_rng), (slow_summary, slow_series, slow, slow_rng) = results
+    assert fast_summary == slow_summary
+    assert fast_series.equals(slow_series)
+    for key in fast:
+        assert np.array_equal(fast[key], slow[key]), key
+    assert fast_rng == slow_rng
