@@ -169,6 +169,7 @@ class Population:
         )
         self.weekly_rate = rates[:, None] * weights / 1000.0 / 52.0
         self.cell_rate = self.weekly_rate * self.age_sizes  # expected new problems per week
+        self.cell_rate.flags.writeable = False  # the rates of every week's draw: copy to change
 
     # ---- M1 -----------------------------------------------------------------
     def arrive_problems(self) -> None:
