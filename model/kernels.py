@@ -542,7 +542,7 @@ def close_week(model, cases: tuple[np.ndarray, ...], u: np.ndarray) -> None:
     step-down candidate."""
     p, pop = model.p, model.pop
     chance = np.array([pr.step_down_chance for pr in model.providers])
-    parent = np.array([w.parent for w in model.workers] + [-1], np.int64)
+    parent = np.array([w.parent for w in model.workers], np.int64)
     _close_week(
         *cases, u, max(model.mandate, p.escalation_agreements), chance, parent, pop.status,
         pop.wait_kind, pop.worker, pop.provider, pop.initiative, pop.heavy, pop.tailored,
@@ -659,6 +659,16 @@ def graduates(pop) -> tuple[np.ndarray, np.ndarray]:
 
 
 @_jit
+def _worst_domain(sev, i):  # pragma: no cover
+    """Resident ``i``'s first worst domain, as ``argmax`` over the row."""
+    worst = 0
+    for d in range(1, 4):
+        if sev[i, d] > sev[i, worst]:
+            worst = d
+    return worst
+
+
+@_jit
 def _admit(
     status, wait_kind, request_week, start_week, provider, worker, primary, heavy, sev, places, week, tally
 ):  # pragma: no cover  # fmt: skip
@@ -713,11 +723,7 @@ def _admit(
         status[i] = _MAATWERK
         wait_kind[i] = 0
         worker[i] = -1  # handed over to the provider
-        d_max = 0
-        for d in range(1, 4):  # the first worst domain, as argmax
-            if sev[i, d] > sev[i, d_max]:
-                d_max = d
-        primary[i] = d_max
+        primary[i] = _worst_domain(sev, i)
         heavy[i] = False
     return n, k, started, waited, clients
 
@@ -812,14 +818,20 @@ def _routes(
     return route
 
 
-def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np.ndarray:
-    """M5/M6: the route of each new case (see ``worker.decide_routes``), given its draws."""
-    p, pop, workers = model.p, model.pop, model.workers
+def _route_rules(model) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+    """The values and switches ``_routes`` reads, in its order."""
+    p = model.p
     consts = (
         p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
         p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
     )  # fmt: skip
-    flags = (p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit)
+    return consts, (p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit)
+
+
+def routes(model, idx, owner, collective_option, starts, complexity, draw) -> np.ndarray:
+    """M5/M6: the route of each new case (see ``worker.decide_routes``), given its draws."""
+    pop, workers = model.pop, model.workers
+    consts, flags = _route_rules(model)
     seconded = np.array([w.seconded for w in workers], np.bool_)
     lef = np.array([w.lef for w in workers], float)
     room = np.array([max(0.0, w.capacity - w.demand) for w in workers], float)
@@ -925,12 +937,8 @@ def _intake(
     shy = np.empty(n)
     for j in range(n):
         i = take[j]
-        d_max = 0
-        for d in range(1, 4):  # the first worst domain, as argmax
-            if sev[i, d] > sev[i, d_max]:
-                d_max = d
-        worst[j] = d_max
-        option[j] = cells[block[i] * 4 + d_max] >= 0
+        worst[j] = _worst_domain(sev, i)
+        option[j] = cells[block[i] * 4 + worst[j]] >= 0
         s[j], mental[j], shy[j] = smax[i], sev[i, _MENTAL_HEALTH], reluctance[i]
     route = _routes(
         s, complexity, mental, shy, option, owner, starts, draw, seconded, lef, room, consts, flags
@@ -1017,13 +1025,8 @@ def intake(model, take, complexity, starts, span_worker, u, cells) -> tuple[np.n
     asked) with their summed weeks of waiting.
     """
     p, pop = model.p, model.pop
-    visit = model.municipality.visit_factor
-    consts = (
-        p.heavy_threshold, p.complex_threshold, p.specialist_access, model.mandate,
-        p.secondment_bias, p.maatwerk_threshold, p.heavy_case_hours, p.complexity_extra,
-        p.light_case_hours, visit,
-    )  # fmt: skip
-    flags = (p.m6_provider_behaviour, p.m5_mandate_rules, p.m3_capacity_limit)
+    consts, flags = _route_rules(model)
+    consts += (p.light_case_hours, model.municipality.visit_factor)
     staff = np.array(
         [(w.seconded, w.lef, max(0.0, w.capacity - w.demand), w.parent) for w in model.workers], float
     )

@@ -371,9 +371,7 @@ class NeighbourhoodModel(mesa.Model):
         u = self.rng.random(kernels.route_draw_count(self, spans))
         cells = cell_map(self)
         _, added, started, waited = kernels.intake(self, take, complexity, starts, span_worker, u, cells)
-        if started:
-            self.tally.supports_started += started
-            self.tally.wait_weeks += float(waited)
+        self._tally_started(started, waited)
         for (_, _, worker), hours in zip(spans, added.tolist(), strict=True):
             worker.allocate_time(worker.demand + hours)
         return int(take.size)
@@ -401,10 +399,15 @@ class NeighbourhoodModel(mesa.Model):
         if self.week > self.p.burn_in_weeks and idx.size:
             asked = pop.request_week[idx]
             had = asked >= 0
-            self.tally.supports_started += int(had.sum())
-            self.tally.wait_weeks += float((self.week - asked[had]).sum())
+            self._tally_started(int(had.sum()), int((self.week - asked[had]).sum()))
         pop.request_week[idx] = -1
         pop.start_week[idx] = self.week
+
+    def _tally_started(self, started: int, waited: int) -> None:
+        """Add supports started (of residents who had asked) and their summed weeks of waiting."""
+        if started:
+            self.tally.supports_started += started
+            self.tally.wait_weeks += float(waited)
 
     def _start_team_support(self, idx: np.ndarray, heavy: bool) -> None:
         if idx.size == 0:
@@ -458,9 +461,7 @@ class NeighbourhoodModel(mesa.Model):
             if clients is not None:
                 for provider in self.providers:
                     provider.clients = int(clients[provider.index])
-            if started:
-                self.tally.supports_started += started
-                self.tally.wait_weeks += float(waited)
+            self._tally_started(started, waited)
             return new
         wait = pop.waiting(FOR_PROVIDER)
         if wait.size == 0:
