@@ -18,7 +18,7 @@ from experiments.executor import WorkerLost
 from experiments.options import CommandError, Parser
 from experiments.scenario import ScenarioError
 from experiments.store import StoreError
-from model import ParameterError
+from model import ParameterError, warm_up
 
 #: Subcommand modules under ``experiments.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "viz")
@@ -33,11 +33,16 @@ def build_parser() -> Parser:
         description="Experiments with the neighbourhood-team model: compare scenarios, run sweeps, "
         "open the browser view. Results go to results/<name>/ (see results/README.md).",
     )
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for name in COMMANDS:
         importlib.import_module(f"experiments.commands.{name}").register(subparsers)
     importlib.import_module("calibration.cli").register(subparsers)  # calibrate, validate
     return parser
+
+
+def _runs_model(args) -> bool:
+    """Whether the command runs the model in this process or its workers."""
+    return args.command != "viz" and not getattr(args, "list", False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args.command_line = " ".join(["wijkteam", *argv])
     try:
+        if _runs_model(args):
+            warm_up()  # compile once here, announced, before any progress bar or worker starts
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         print(f"wijkteam: error: {exc}", file=sys.stderr)

@@ -1,17 +1,24 @@
-"""Provenance for the manifest: package versions and the git commit of the code that ran."""
+"""Provenance for the manifest: package versions, the lock file, and the git commit of the code that ran."""
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from model import kernels
 
 REPO = Path(__file__).resolve().parent.parent
+LOCK_FILE = REPO / "uv.lock"
+PROJECT = "wijkteam-sim"
 
 _PACKAGES = (
     "wijkteam-sim",
@@ -29,9 +36,14 @@ _PACKAGES = (
 )
 
 
-def package_versions() -> dict[str, str | None]:
-    """Python, platform and the versions of the packages a run depends on."""
-    versions: dict[str, str | None] = {
+def package_versions() -> dict[str, Any]:
+    """Python, platform, the versions of the packages a run depends on, and the lock status.
+
+    ``lock_sha256`` is the SHA-256 of ``uv.lock``; ``environment_matches_lock`` is true when every
+    package the project runs on (its run-time dependencies and theirs, as installed here) has a
+    version the lock file names; ``lock_mismatches`` lists those that do not.
+    """
+    versions: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
@@ -42,7 +54,67 @@ def package_versions() -> dict[str, str | None]:
             versions[name] = None
     # Whether the compiled loops ran (results are bit-identical either way).
     versions["compiled_kernels"] = "numba" if kernels.ENABLED else "off (NumPy)"
+    versions.update(lock_status())
     return versions
+
+
+def lock_status(lock_file: Path = LOCK_FILE) -> dict[str, Any]:
+    """The lock file's hash and whether this environment has the versions it locks."""
+    if not lock_file.is_file():
+        return {
+            "lock_sha256": None,
+            "environment_matches_lock": False,
+            "lock_mismatches": [f"no lock file at {lock_file}"],
+        }
+    text = lock_file.read_bytes()
+    locked: dict[str, set[str]] = {}
+    for package in tomllib.loads(text.decode("utf-8")).get("package", []):
+        locked.setdefault(canonicalize_name(package["name"]), set()).add(str(package.get("version")))
+    mismatches = []
+    for name, version in sorted(runtime_packages().items()):
+        if name == PROJECT:
+            continue
+        if version is None:
+            mismatches.append(f"{name}: not installed")
+        elif version not in locked.get(name, set()):
+            wanted = ", ".join(sorted(locked.get(name, set()))) or "not in the lock"
+            mismatches.append(f"{name}: {version} installed, lock has {wanted}")
+    return {
+        "lock_sha256": hashlib.sha256(text).hexdigest(),
+        "environment_matches_lock": not mismatches,
+        "lock_mismatches": mismatches,
+    }
+
+
+def runtime_packages(root: str = PROJECT) -> dict[str, str | None]:
+    """Installed version of every package ``root`` needs at run time (``None``: missing).
+
+    Walks the installed packages' requirements from ``root`` (without its extras, so without the
+    test tools), following the extras each requirement asks for and the markers that hold here.
+    """
+    found: dict[str, str | None] = {}
+    extras_seen: dict[str, set[str]] = {}
+    stack: list[tuple[str, frozenset[str]]] = [(root, frozenset())]
+    while stack:
+        name, extras = stack.pop()
+        key = canonicalize_name(name)
+        if key in found and extras <= extras_seen[key]:
+            continue
+        extras_seen.setdefault(key, set()).update(extras)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            found[key] = None
+            continue
+        found[key] = dist.version
+        for line in dist.requires or []:
+            req = Requirement(line)
+            wanted = req.marker is None or any(
+                req.marker.evaluate({"extra": extra}) for extra in extras_seen[key] | {""}
+            )
+            if wanted:
+                stack.append((req.name, frozenset(req.extras)))
+    return found
 
 
 def git_info() -> dict[str, Any]:

@@ -5,9 +5,11 @@ Public interface, kept small and stable for experiments, calibration and the bro
 - :func:`run` - one run, returning ``(summary, weekly series)``;
 - :class:`NeighbourhoodModel` - the Mesa model;
 - :data:`REGISTRY`, :class:`Params`, :func:`validate`, :class:`ParameterError` - the parameters;
-- :data:`SUMMARY_FIELDS`, :data:`SERIES_FIELDS` - what a run reports, with units.
+- :data:`SUMMARY_FIELDS`, :data:`SERIES_FIELDS` - what a run reports, with units;
+- :func:`warm_up` - compile the model's loops now (announced on stderr the first time).
 """
 
+from model.compilation import warm_up
 from model.neighbourhood import NeighbourhoodModel, run
 from model.params import REGISTRY, ParameterError, Params, validate
 from model.reporters import SERIES_FIELDS, SUMMARY_FIELDS
@@ -21,4 +23,5 @@ __all__ = [
     "Params",
     "run",
     "validate",
+    "warm_up",
 ]

@@ -1,4 +1,4 @@
-"""The browser view in a real browser: ``solara run app.py`` driven by Playwright and chromium.
+"""The browser view in a real browser: ``wijkteam viz`` driven by Playwright and chromium.
 
 Uses Debian's chromium (``apt-get install chromium``; ``.ci/run`` installs it) through the
 Python ``playwright`` package, without Playwright's own browser download. Skipped only where
@@ -8,6 +8,7 @@ screenshot (for instance ``/tmp/wijkteam_viz.png``).
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +20,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SERVER_TIMEOUT_S = 60
@@ -41,15 +41,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _viz_command(port: int) -> list[str]:
+    """``wijkteam viz`` as a user runs it: the console script installed beside this Python."""
+    script = Path(sys.executable).parent / "wijkteam"
+    entry = [str(script)] if script.is_file() else [sys.executable, "-m", "experiments"]
+    return [*entry, "viz", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @pytest.fixture
 def server(tmp_path):
-    """``solara run app.py`` on a free loopback port; stopped at teardown."""
+    """``wijkteam viz`` (which starts ``solara run app.py``) on a free loopback port; stopped at teardown."""
     port = _free_port()
     log = tmp_path / "solara.log"
-    cmd = [sys.executable, "-m", "solara", "run", str(ROOT / "app.py"), "--host", "127.0.0.1",
-           "--port", str(port), "--production", "--no-check-version"]  # fmt: skip
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _viz_command(port), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_TIMEOUT_S
@@ -66,12 +73,12 @@ def server(tmp_path):
                 pytest.fail(f"solara did not answer within {SERVER_TIMEOUT_S} s:\n{log.read_text()}")
             time.sleep(0.3)
         yield url
-    finally:
-        proc.terminate()
+    finally:  # the whole process group: wijkteam and the solara server it started
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
 
