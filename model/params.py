@@ -121,10 +121,10 @@ class Param:
 
     @property
     def source_class(self) -> SourceClass:
-        """ "sourced" (number from a named source), "basis" (rule from a document, number assumed) or "assumed".
+        """The source class: sourced, basis or assumed (see the module docstring).
 
-        A default written back by calibration is not taken from a document: its class
-        follows its basis.
+        A default written back by calibration (:data:`CALIBRATED`) is not taken from a
+        document: its class follows its basis.
         """
         if self.source in CITATIONS:
             return "sourced"
