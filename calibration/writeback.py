@@ -1,7 +1,8 @@
 """The explicit step that writes fitted values back as the registry's defaults.
 
 :func:`write_back` rewrites the ``default`` (and the ``source``) of behaviour parameters in
-``model/params.py``: the source becomes the fit report, followed by the former source.
+``model/params.py``: the source becomes the fit report, followed by the former source. A fitted
+default is not taken from a document, so its source class follows its basis (``Param.source_class``).
 The file is edited in place at the exact positions of the two arguments (found with
 ``ast``), so formatting and comments stay as they are. Only behaviour parameters can be
 written, and only within their registry bounds. Afterwards regenerate the parameter table
@@ -14,7 +15,7 @@ import ast
 from collections.abc import Mapping
 from pathlib import Path
 
-from model.params import REGISTRY
+from model.params import CALIBRATED, REGISTRY
 
 PARAMS_FILE = Path(__file__).resolve().parent.parent / "model" / "params.py"
 
@@ -84,7 +85,7 @@ def write_back(
             else next((k.value for k in node.keywords if k.arg == "source"), None)
         )
         old_source = _string_of(source_node, strings) if source_node is not None else "assumed"
-        new_source = _quote(f"calibrated: {report} (before: {old_source})").encode()
+        new_source = _quote(f"{CALIBRATED}{report} (before: {old_source})").encode()
         if source_node is not None:
             edits.append(
                 (

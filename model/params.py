@@ -1,8 +1,8 @@
 """The parameter registry: every parameter of the model, once.
 
 Each entry carries its default, bounds, unit, kind, one-line meaning, the
-mechanism (M1-M10 of DESIGN section 4) it belongs to and its source. Validation,
-the command line, the browser sliders, the SALib problem and
+mechanism (M1-M10 of DESIGN section 4) it belongs to, its source, its basis and a
+note. Validation, the command line, the browser sliders, the SALib problem and
 ``docs/parameters.md`` are all derived from :data:`REGISTRY`.
 
 Kinds
@@ -12,32 +12,86 @@ Kinds
 ``setup``      size and horizon of a run (neither sampled nor fitted).
 ``switch``     turns one mechanism on or off (for experiments and tests).
 
-Sources are cited by author and title (see ``docs/ODD.md``, section
-"Input data"); "assumed" marks a value with no published figure behind it,
-which calibration and sensitivity analysis must cover.
+Sources
+-------
+``source`` names the document a default is taken from, as one of the citation
+constants below (cited by author and title, see ``docs/ODD.md``, section "Input
+data"), or is :data:`ASSUMED`. ``basis`` names the documents that motivate the rule
+or the parameter's existence, or that the value is set against as a calibration
+target, without containing the number. ``note`` says in a sentence what the
+documents do say. From these, :attr:`Param.source_class` puts every entry in one of
+three classes (DESIGN section 5):
+
+``sourced``  the number is taken from a named source; for the five articles only
+             where the article's text contains it (quoted in :data:`FIGURES`).
+``basis``    a named document motivates the rule, but the number is assumed.
+``assumed``  no document behind the number or the rule.
+
+Bounds are prior ranges and are assumed throughout. Assumed numbers are what
+calibration and sensitivity analysis must cover.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Kind = Literal["policy", "behaviour", "setup", "switch"]
 KINDS: tuple[str, ...] = ("policy", "behaviour", "setup", "switch")
+SourceClass = Literal["sourced", "basis", "assumed"]
+SOURCE_CLASSES: tuple[str, ...] = ("sourced", "basis", "assumed")
 
-# Short citations used in the ``source`` field.
+# The ``source`` of a number no document gives.
+ASSUMED = "assumed"
+# How ``calibration.writeback`` records a fitted default in ``source``:
+# "calibrated: <report> (before: <former source>)".
+CALIBRATED = "calibrated: "
+
+# Short citations: the only values ``source`` and ``basis`` may take.
+# The five articles (DESIGN section 0).
 PRUIM = "Pruim, 'Collectief en individueel werken in balans, lukt dat wel?' (2019)"
 MOVISIE = "Van Arum (Movisie), 'Sociale wijkteams are here to stay' (2019 survey)"
 WIJLAND = "Wijland, 'Nut en noodzaak van een onafhankelijk sociaal (wijk)team'"
-RADAR = "RadarAdvies, 'Sociale teams werken' (Speelkamer case)"
+RADAR = "RadarAdvies, 'Sociale teams werken' (cases in Rotterdam and Giessenlanden)"
 ZW_MOVISIE = "Zorg+Welzijn and Movisie, 'Collectieve aanpak in de lead' (2022)"
+ARTICLES: tuple[str, ...] = (PRUIM, MOVISIE, WIJLAND, RADAR, ZW_MOVISIE)
+# Public figures and legal terms (figures as given in DESIGN section 0).
 CBS_WMO = "CBS, Wmo maatwerk clients and spending 2019"
 CBS_YOUTH = "CBS Jeugdmonitor 2023"
 TARIFFS = "2023 municipal tariff lists (individual support EUR 56-66/h, group EUR 10/h)"
 CPB = "CPB note on social neighbourhood teams and youth care use"
 CBS_POP = "CBS population by age 2023"
+WMO_TERMS = (
+    "Wmo 2015, art. 2.3.2 (assessment within 6 weeks of a notification)"
+    " and art. 2.3.5 (decision within 2 weeks of the application)"
+)
+CITATIONS: tuple[str, ...] = (*ARTICLES, CBS_WMO, CBS_YOUTH, TARIFFS, CPB, CBS_POP, WMO_TERMS)
+
+# The reviewed allow-list of sourced defaults: (parameter, source) -> the figure in the
+# source that the default is. An article may be the source of a number only with a quote
+# of the sentence that contains it.
+FIGURES: dict[tuple[str, str], str] = {
+    ("min_cluster", RADAR): (
+        "'Syndion [...] zou vanuit financieel oogpunt geen groep van maar vijf kinderen in de"
+        " dorpskern kunnen starten': the Speelkamer the team started is a group of five children."
+    ),
+    ("indication_delay_weeks", WMO_TERMS): (
+        "The assessment (onderzoek) is completed within six weeks of the notification (art. 2.3.2)"
+        " and the decision taken within two weeks of the application (art. 2.3.5): 6 + 2 = 8 weeks."
+    ),
+    ("maatwerk_cost_year", CBS_WMO): (
+        "About EUR 5.3 bn spent on about 1.16 million Wmo maatwerk clients in 2019:"
+        " about EUR 4,600 per client a year."
+    ),
+    ("group_tariff", TARIFFS): "Group support costs about EUR 10 per participant-hour.",
+    (
+        "worker_hour_cost",
+        TARIFFS,
+    ): "Individual support costs EUR 56-66 an hour; the default is the midpoint, 61.",
+}
 
 
 class ParameterError(ValueError):
@@ -46,7 +100,11 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One registry entry. ``low``/``high`` are inclusive bounds."""
+    """One registry entry. ``low``/``high`` are inclusive bounds.
+
+    ``source`` is a citation constant or :data:`ASSUMED`; ``basis`` the citation
+    constants of the documents behind the rule; ``note`` what they say about the number.
+    """
 
     name: str
     default: float | int | bool
@@ -58,6 +116,19 @@ class Param:
     source: str
     mechanism: str
     type: type = float
+    basis: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def source_class(self) -> SourceClass:
+        """The source class: sourced, basis or assumed (see the module docstring).
+
+        A default written back by calibration (:data:`CALIBRATED`) is not taken from a
+        document: its class follows its basis.
+        """
+        if self.source in CITATIONS:
+            return "sourced"
+        return "basis" if self.basis else "assumed"
 
     @property
     def allowed(self) -> str:
@@ -88,8 +159,22 @@ class Param:
         return value if self.type is int else float(value)
 
 
-def _p(name, default, low, high, unit, kind, mechanism, meaning, source="assumed", type_=float):
-    return Param(name, default, low, high, unit, kind, meaning, source, mechanism, type_)
+def _p(
+    name,
+    default,
+    low,
+    high,
+    unit,
+    kind,
+    mechanism,
+    meaning,
+    source=ASSUMED,
+    type_=float,
+    *,
+    basis=(),
+    note="",
+):
+    return Param(name, default, low, high, unit, kind, meaning, source, mechanism, type_, basis, note)
 
 
 _ENTRIES: list[Param] = [
@@ -103,7 +188,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M3",
         "Staffing: social-worker FTE per 1,000 residents.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="The interview reports high workload from heavier, more complex cases but gives no staffing figure; candidate source: the full report of the fourth Movisie survey, which the interview links to.",
     ),
     _p(
         "collective_time_target",
@@ -114,7 +200,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M3",
         "Municipal target share of worker time for collective and outreach work.",
-        MOVISIE,
+        basis=(MOVISIE, ZW_MOVISIE),
+        note="Both report that teams do not get round to early signalling, collective solutions and outreach; neither gives a share of time.",
     ),
     _p(
         "collective_budget_share",
@@ -125,7 +212,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M7",
         "Share of the social-domain budget set aside for collective provisions.",
-        PRUIM,
+        basis=(PRUIM,),
+        note="Pruim: much funding is arranged per individual, which makes new initiatives hard to develop; no share is given.",
     ),
     _p(
         "mandate",
@@ -136,7 +224,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M5",
         "Share of support decisions the team may take itself, without a municipal indication.",
-        RADAR,
+        basis=(RADAR, MOVISIE),
+        note="RadarAdvies names a mandate for allocation decisions as a condition of success; Van Arum asks for time, means and mandate. Neither gives a share of decisions.",
     ),
     _p(
         "steering",
@@ -147,7 +236,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M9",
         "Municipal steering: 0 caps visits and controls spending, 1 steers on outcomes.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: many municipalities still steer on input, e.g. a fixed number of visits per family; the low default follows that wording, the number is assumed.",
     ),
     _p(
         "independence",
@@ -158,7 +248,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M6",
         "Team independence: share of workers employed by the team, not seconded by a provider.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland describes teams of workers still seconded from their parent organisations and argues for independent teams; no share is given.",
     ),
     _p(
         "training_hours",
@@ -169,7 +260,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M4",
         "Training in the collective craft.",
-        RADAR,
+        basis=(RADAR,),
+        note="RadarAdvies names training and learning from each other (scholing) as a condition of success; no hours are given.",
     ),
     _p(
         "specialist_access",
@@ -180,7 +272,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M6",
         "Access to specialist (GGZ) expertise: chance a mental-health-complex case stays with the team.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: teams need more specialist knowledge, above all GGZ expertise; no share is given.",
     ),
     _p(
         "provider_alignment",
@@ -191,7 +284,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M6",
         "How far provider contracts align providers with own-strength principles.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland: many providers still work supply-driven and were never asked to subscribe to the teams' own-strength principles; no measure is given.",
     ),
     _p(
         "escalation_agreements",
@@ -202,7 +296,8 @@ _ENTRIES: list[Param] = [
         "policy",
         "M5",
         "Cooperation and escalation agreements: shorten indication and provider waits.",
-        RADAR,
+        basis=(RADAR,),
+        note="RadarAdvies names cooperation and escalation agreements as a condition of success; no strength or effect is given.",
     ),
     _p(
         "budget_per_resident",
@@ -213,7 +308,7 @@ _ENTRIES: list[Param] = [
         "policy",
         "M9",
         "Municipal social-domain budget (team, maatwerk and collective) per resident.",
-        "assumed: about the default neighbourhood's spending",
+        note="About the default neighbourhood's spending. Candidate source: CBS statistics of municipal budgets by task field (Iv3), not checked here.",
     ),
     _p(
         "pre_2015",
@@ -224,8 +319,9 @@ _ENTRIES: list[Param] = [
         "policy",
         "M10",
         "The pre-2015 approach: no team, a municipal desk indicates, providers deliver.",
-        RADAR,
-        bool,
+        type_=bool,
+        basis=(RADAR,),
+        note="RadarAdvies compares the teams' cases with how they would have gone before 2015. The default, a team, is the common case: 83% of municipalities work with one (Van Arum).",
     ),
     # ---- M1 problems --------------------------------------------------------
     _p(
@@ -237,7 +333,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Arrival rate of youth & family problems (mostly youth).",
-        CBS_YOUTH,
+        basis=(CBS_YOUTH,),
+        note="A calibration target, not a figure for this rate: the Jeugdmonitor counts youth care users (10.6% of under-23s), and with this default the model reproduces it within tolerance (calibration/NOTE.md).",
     ),
     _p(
         "arrival_care_support",
@@ -248,7 +345,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Arrival rate of care & support (Wmo) problems (mostly elderly).",
-        CBS_WMO,
+        basis=(CBS_WMO,),
+        note="A calibration target, not a figure for this rate: CBS counts Wmo maatwerk clients (67 per 1,000), and with this default the model reproduces it within tolerance (calibration/NOTE.md).",
     ),
     _p(
         "arrival_income_work",
@@ -259,6 +357,7 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Arrival rate of income & work problems (mostly adults).",
+        note="Candidate source: CBS statistics of registered problematic household debt (a stock, not a rate of new problems), not checked here.",
     ),
     _p(
         "arrival_mental_health",
@@ -269,6 +368,7 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Arrival rate of mental-health (GGZ) problems.",
+        note="Candidate source: Trimbos NEMESIS-3 on the prevalence of mental disorders (a prevalence, not a rate of new problems), not checked here.",
     ),
     _p(
         "new_problem_severity",
@@ -289,7 +389,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Relative weekly growth of untreated severity, before damping.",
-        MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie speak of escalating problems that are seen earlier where residents look out for each other; no article gives a growth rate (Van Arum, the former source, reports heavier cases, not a rate).",
     ),
     _p(
         "own_recovery_rate",
@@ -310,7 +411,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "How much slower elderly residents' care & support needs recover (ageing is chronic).",
-        CBS_WMO,
+        basis=(CBS_WMO,),
+        note="CBS gives no recovery rate; the value is pinned by the CBS Wmo maatwerk target in calibration (calibration/NOTE.md).",
     ),
     _p(
         "complex_threshold",
@@ -321,7 +423,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M1",
         "Severity above which a domain counts towards a complex (multi-domain) case.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: high workload from heavier problems and complex cases; no threshold is given.",
     ),
     # ---- M2 help-seeking and signalling -----------------------------------
     _p(
@@ -333,6 +436,7 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Mean severity at which residents ask for help themselves.",
+        note="Fitted in calibration (calibration/targets.toml); partly pinned by the youth-care targets (calibration/NOTE.md).",
     ),
     _p(
         "youth_registration_weeks",
@@ -344,7 +448,8 @@ _ENTRIES: list[Param] = [
         "reporting",
         "Team support of an under-23 is registered as youth care (jeugdhulp) once it has lasted"
         " this long; heavy team support always is. Affects only the youth-care KPIs.",
-        "calibrated to the CBS Jeugdmonitor team share (calibration/NOTE.md)",
+        basis=(CBS_YOUTH,),
+        note="Which team support municipalities register as youth care is not published; calibrated to the Jeugdmonitor share of youth care given by the team itself (15%, 2023): the loss is flat between 16 and 17 weeks (calibration/NOTE.md).",
     ),
     _p(
         "heavy_threshold",
@@ -355,7 +460,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Severity at intake above which a case is late and needs heavy support.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE, RADAR),
+        note="Zorg+Welzijn/Movisie: problems seen earlier can be tackled earlier; RadarAdvies (Giessenlanden): light support to prevent heavier care. No threshold is given.",
     ),
     _p(
         "signal_floor",
@@ -366,7 +472,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Lowest severity that outreach, collective presence or neighbours can notice.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: the neighbourhood itself contributes to early signalling; no threshold is given.",
     ),
     _p(
         "outreach_effect",
@@ -377,7 +484,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Weekly detection hazard of hidden need per outreach hour per 1,000.",
-        CPB,
+        basis=(CPB,),
+        note="The CPB note, as summarised in DESIGN section 0, finds that outreach uncovers hidden need (higher inflow); no detection rate per outreach hour is given there.",
     ),
     _p(
         "presence_effect",
@@ -388,7 +496,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Weekly detection hazard from collective presence in the block.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: a collective approach strengthens the sense of community, so problems are seen earlier; no rate is given.",
     ),
     _p(
         "neighbour_signal_effect",
@@ -399,7 +508,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Weekly detection hazard when all network neighbours are connected to the team.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: where residents look out for each other, problems are seen earlier; no rate is given.",
     ),
     _p(
         "outreach_share",
@@ -410,10 +520,21 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M2",
         "Share of collective time spent on outreach rather than initiatives.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE, MOVISIE),
+        note="Both name outreach (outreachend werken) beside collective work; no split of time is given.",
     ),
     # ---- M3 caseload and time ---------------------------------------------
-    _p("hours_per_fte", 36.0, 24.0, 40.0, "hours per week", "behaviour", "M3", "Contract hours of one FTE."),
+    _p(
+        "hours_per_fte",
+        36.0,
+        24.0,
+        40.0,
+        "hours per week",
+        "behaviour",
+        "M3",
+        "Contract hours of one FTE.",
+        note="Candidate source: the full-time working week of the collective labour agreement for social work (CAO Sociaal Werk), not checked here.",
+    ),
     _p(
         "direct_time_share",
         0.65,
@@ -433,7 +554,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M3",
         "Individual demand up to which workers keep taking cases (beyond 1: overloaded).",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: high workload from a caseload of complex cases; no tolerance is given.",
     ),
     _p(
         "light_case_hours",
@@ -454,7 +576,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M3",
         "Worker hours a heavy (late) case kept by the team needs per week.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: heavier, more complex problems raise the workload; no hours per case are given.",
     ),
     _p(
         "complexity_extra",
@@ -465,7 +588,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M3",
         "Extra worker hours per extra domain above the complex threshold.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: heavier, more complex problems raise the workload; no extra hours are given.",
     ),
     _p(
         "team_effect",
@@ -497,7 +621,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M4",
         "Mean initial collective skill of workers (trained for individual work).",
-        PRUIM,
+        basis=(PRUIM,),
+        note="Pruim: many social workers are trained for individual work, and few master both crafts; no skill level is given.",
     ),
     _p(
         "skill_learning_rate",
@@ -508,7 +633,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M4",
         "Growth of collective skill per weekly hour of collective practice.",
-        PRUIM,
+        basis=(PRUIM,),
+        note="Pruim: collective work has to become part of the workers' own way of thinking; no learning rate is given.",
     ),
     _p(
         "training_effect",
@@ -519,7 +645,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M4",
         "Growth of collective skill per hour of training.",
-        RADAR,
+        basis=(RADAR,),
+        note="RadarAdvies names training and learning from each other as a condition of success; no effect size is given.",
     ),
     _p(
         "skill_decay",
@@ -541,7 +668,9 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Wait for a municipal indication when the team has no mandate.",
-        RADAR,
+        WMO_TERMS,
+        basis=(RADAR,),
+        note="The legal maximum from notification to decision under the Wmo 2015, used as the wait; whether municipalities keep to it, and the terms of the other domains (Jeugdwet, Participatiewet), are not checked here. RadarAdvies (the former source) gives no delay: it names the mandate to decide as a condition.",
     ),
     _p(
         "maatwerk_threshold",
@@ -552,7 +681,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Severity above which even a tailoring worker chooses maatwerk.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: tailoring needs knowledge of the rules and the courage to make a difference; no threshold is given.",
     ),
     _p(
         "desk_threshold",
@@ -563,7 +693,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Severity from which a municipal desk grants a standard individual provision.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: the equality principle ('if I give this family home care, I must give that family home care too') favours standard provisions; no threshold is given.",
     ),
     _p(
         "standard_fit",
@@ -574,7 +705,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Effect of a standard provision granted by the desk, relative to maatwerk tailored by a mandated worker.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: situations are rarely exactly the same, so standard provisions fit less than tailored ones; no size is given.",
     ),
     _p(
         "visit_cap_cut",
@@ -585,7 +717,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Share of case hours cut by visit caps under full input steering.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: under input steering professionals must keep to 'an x number of visits per family': the number is left open.",
     ),
     _p(
         "lef_initial",
@@ -596,7 +729,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Initial courage to tailor (lef) of workers.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: doing what is needed sometimes takes the courage (lef) to deviate from the rules; no level is given.",
     ),
     _p(
         "lef_rate",
@@ -607,7 +741,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M5",
         "Weekly adjustment of courage towards the backing given by steering.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: courage needs backing from managers and the municipality; no rate is given.",
     ),
     # ---- M6 providers, secondment, specialists -----------------------------
     _p(
@@ -641,6 +776,7 @@ _ENTRIES: list[Param] = [
         "M6",
         "Cost of one maatwerk client (Wmo spending / clients; used for all domains).",
         CBS_WMO,
+        note="Figures as given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md). They include protected housing and shelter; the one cost is used for every domain, though youth care costs several times more.",
     ),
     _p(
         "maatwerk_effect",
@@ -651,6 +787,7 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M6",
         "Weekly severity reduction in the provided domain under maatwerk.",
+        note="Fitted in calibration (calibration/targets.toml); not pinned on its own (calibration/NOTE.md).",
     ),
     _p(
         "step_down_threshold",
@@ -661,7 +798,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M6",
         "Severity below which a maatwerk client may be stepped down.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland: providers press residents, saying their indication may otherwise not be renewed; no threshold is given.",
     ),
     _p(
         "step_down_rate",
@@ -672,7 +810,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M6",
         "Weekly chance an eligible maatwerk client is stepped down (aligned provider).",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland gives no rate. Fitted in calibration (calibration/targets.toml) and pinned by the Wmo and youth-care targets (calibration/NOTE.md).",
     ),
     _p(
         "supply_pressure",
@@ -683,7 +822,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M6",
         "How much an unaligned provider lowers step-down to keep clients.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland: signals from several teams that providers press residents not to go along with the generalist; no size is given.",
     ),
     _p(
         "secondment_bias",
@@ -694,7 +834,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M6",
         "Chance a seconded worker refers a heavy case to the parent provider; also the step-down a fully seconded team forgoes.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland: seconded workers are caught between the municipality's assignment and their provider's; no share is given.",
     ),
     # ---- M7 collective initiatives -----------------------------------------
     _p(
@@ -707,7 +848,8 @@ _ENTRIES: list[Param] = [
         "M7",
         "Residents with a shared need in a block needed to start an initiative.",
         RADAR,
-        int,
+        type_=int,
+        note="One case: the team started the Speelkamer with five children, a group a provider alone could not have started; taken as the smallest group that starts.",
     ),
     _p(
         "max_participants",
@@ -729,7 +871,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Worker hours an initiative needs per week before volunteers take over.",
-        RADAR,
+        basis=(RADAR,),
+        note="The Speelkamer runs two hours once a fortnight with a provider's worker and an intern (about 2 staff hours a week), coordinated by the social worker; the default 3 is assumed.",
     ),
     _p(
         "start_rate",
@@ -740,7 +883,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Weekly chance a worker with spare collective hours starts an initiative (skill 1).",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: go into the neighbourhood with a targeted plan; no rate is given.",
     ),
     _p(
         "group_hours",
@@ -751,7 +895,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Group-support hours one participant uses per week.",
-        RADAR,
+        basis=(RADAR,),
+        note="The Speelkamer children play together two hours once a fortnight (1 hour a week); the default 2 is assumed.",
     ),
     _p(
         "group_tariff",
@@ -763,6 +908,7 @@ _ENTRIES: list[Param] = [
         "M7",
         "Tariff of group support.",
         TARIFFS,
+        note="Group support (groepsbegeleiding).",
     ),
     _p(
         "worker_hour_cost",
@@ -774,6 +920,7 @@ _ENTRIES: list[Param] = [
         "M3",
         "Cost of one team worker hour (midpoint of individual-support tariffs).",
         TARIFFS,
+        note="The midpoint of the tariffs for individual support; a provider's tariff stands in for the cost of a team worker hour.",
     ),
     _p(
         "collective_effect",
@@ -784,7 +931,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Weekly severity reduction of a participant (collective skill 1).",
-        RADAR,
+        basis=(RADAR,),
+        note="In the Speelkamer children practise social skills and parents share their problems as peers; no effect size is given.",
     ),
     _p(
         "recruit_rate",
@@ -795,7 +943,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Weekly chance a resident with the shared need in the block joins (no reluctance).",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: a collective offer for common problems, in which residents take part and which they partly take over; no rate is given.",
     ),
     _p(
         "volunteer_rate",
@@ -806,7 +955,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Chance a recovered participant becomes a volunteer (no reluctance).",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE, RADAR),
+        note="Zorg+Welzijn/Movisie: a resident who met a common problem can share the solution with neighbours; RadarAdvies: the intern is to be replaced by volunteers. No rate is given.",
     ),
     _p(
         "volunteer_stay_weeks",
@@ -817,7 +967,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Mean time a volunteer stays.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Neither article says how long volunteers stay.",
     ),
     _p(
         "volunteers_to_run",
@@ -828,8 +979,9 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Volunteers that take over most of the worker hours of an initiative.",
-        RADAR,
-        int,
+        type_=int,
+        basis=(RADAR,),
+        note="The Speelkamer's intern is to be replaced by volunteers (plural); no number is given.",
     ),
     _p(
         "reluctance_mean",
@@ -840,7 +992,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M7",
         "Mean reluctance (schroom) of residents to join collective activities.",
-        PRUIM,
+        basis=(PRUIM,),
+        note="Pruim: some reluctance (schroom) among workers and clients to tackle problems collectively; no level is given.",
     ),
     # ---- M8 self- and shared reliance -------------------------------------
     _p(
@@ -862,7 +1015,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M8",
         "Gain in self-reliance per unit of severity solved with own strength.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: tackling common problems collectively makes residents more self-reliant (zelf- en samenredzaamheid); no size is given.",
     ),
     _p(
         "collective_reliance_gain",
@@ -873,7 +1027,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M8",
         "Weekly self-reliance and tie gain of a collective participant.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: a collective approach raises self- and shared reliance and the sense of community; no size is given.",
     ),
     _p(
         "dependence_loss",
@@ -884,7 +1039,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M8",
         "Weekly self-reliance loss under maatwerk after a year of dependence.",
-        WIJLAND,
+        basis=(WIJLAND,),
+        note="Wijland: teams seek lasting solutions with own strength, against supply-driven provision; no size is given.",
     ),
     _p(
         "reliance_reversion",
@@ -905,7 +1061,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M8",
         "Weekly severity reduction when all neighbours have full spare capacity and ties are dense.",
-        ZW_MOVISIE,
+        basis=(ZW_MOVISIE,),
+        note="Zorg+Welzijn/Movisie: the neighbourhood can help each other earlier where needed; no size is given.",
     ),
     _p(
         "network_k",
@@ -949,7 +1106,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M9",
         "Extra visit-cap cut a year after overspending under input steering.",
-        MOVISIE,
+        basis=(MOVISIE,),
+        note="Van Arum: under input steering professionals are told to guard the common money against misuse; no cut is given.",
     ),
     _p(
         "reinvest_capacity_share",
@@ -960,7 +1118,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M9",
         "Share of reinvested savings spent on extra team hours (the rest: collective provisions).",
-        RADAR,
+        basis=(RADAR,),
+        note="RadarAdvies: municipalities should reinvest the money left over in renewal and room for tailoring, 'also in capacity and expertise'; no split is given.",
     ),
     _p(
         "reinvest_max_share",
@@ -981,7 +1140,8 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M10",
         "Staff of the municipal indication desk in the pre-2015 approach.",
-        RADAR,
+        basis=(RADAR,),
+        note="RadarAdvies compares the teams with the approach before 2015; no staffing of the indication desk is given.",
     ),
     # ---- setup --------------------------------------------------------------
     _p(
@@ -994,8 +1154,20 @@ _ENTRIES: list[Param] = [
         "-",
         "Residents in the neighbourhood.",
         type_=int,
+        note="A Dutch neighbourhood (wijk); DESIGN section 2.",
     ),
-    _p("weeks", 520, 1, 2600, "weeks", "setup", "-", "Reported horizon, after the burn-in.", type_=int),
+    _p(
+        "weeks",
+        520,
+        1,
+        2600,
+        "weeks",
+        "setup",
+        "-",
+        "Reported horizon, after the burn-in.",
+        type_=int,
+        note="Ten years; DESIGN section 2.",
+    ),
     _p(
         "burn_in_weeks",
         104,
@@ -1016,7 +1188,7 @@ _ENTRIES: list[Param] = [
         "setup",
         "M6",
         "Maatwerk clients (all domains) at the start of the burn-in.",
-        "assumed: about the default steady state; Wmo alone is 67 (CBS 2019)",
+        note="About the default steady state of all domains; Wmo alone is 67 per 1,000 (CBS 2019).",
     ),
     # ---- mechanism switches -------------------------------------------------
     _p(
@@ -1029,6 +1201,7 @@ _ENTRIES: list[Param] = [
         "M1",
         "Untreated severity escalates and several domains make a complex case.",
         type_=bool,
+        basis=(MOVISIE, ZW_MOVISIE),
     ),
     _p(
         "m2_early_signalling",
@@ -1040,6 +1213,7 @@ _ENTRIES: list[Param] = [
         "M2",
         "Outreach, collective presence and neighbours signal hidden need.",
         type_=bool,
+        basis=(ZW_MOVISIE, CPB),
     ),
     _p(
         "m3_capacity_limit",
@@ -1051,6 +1225,7 @@ _ENTRIES: list[Param] = [
         "M3",
         "Worker hours are limited: excess demand queues and squeezes collective time.",
         type_=bool,
+        basis=(MOVISIE, PRUIM),
     ),
     _p(
         "m4_skill_dynamics",
@@ -1062,6 +1237,7 @@ _ENTRIES: list[Param] = [
         "M4",
         "Collective skill grows with training and practice and decays without.",
         type_=bool,
+        basis=(PRUIM, RADAR),
     ),
     _p(
         "m5_mandate_rules",
@@ -1073,6 +1249,7 @@ _ENTRIES: list[Param] = [
         "M5",
         "Decisions without mandate wait for an indication; input steering caps visits.",
         type_=bool,
+        basis=(RADAR, MOVISIE),
     ),
     _p(
         "m6_provider_behaviour",
@@ -1084,6 +1261,7 @@ _ENTRIES: list[Param] = [
         "M6",
         "Supply pressure, secondment bias and the limit of specialist access.",
         type_=bool,
+        basis=(WIJLAND, MOVISIE),
     ),
     _p(
         "m7_initiatives",
@@ -1095,6 +1273,7 @@ _ENTRIES: list[Param] = [
         "M7",
         "Collective initiatives form, run, recruit volunteers and fold.",
         type_=bool,
+        basis=(RADAR, ZW_MOVISIE, PRUIM),
     ),
     _p(
         "m8_reliance_dynamics",
@@ -1106,6 +1285,7 @@ _ENTRIES: list[Param] = [
         "M8",
         "Self-reliance changes and neighbours help.",
         type_=bool,
+        basis=(ZW_MOVISIE, WIJLAND),
     ),
     _p(
         "m9_municipal_review",
@@ -1117,6 +1297,7 @@ _ENTRIES: list[Param] = [
         "M9",
         "Yearly budget review: input steering cuts, outcome steering reinvests.",
         type_=bool,
+        basis=(MOVISIE, RADAR),
     ),
 ]
 
@@ -1228,6 +1409,41 @@ def salib_problem(param_names: Iterable[str] | None = None) -> dict[str, Any]:
     }
 
 
+def source_counts() -> dict[str, dict[str, int]]:
+    """Number of entries per kind (and ``"all"``) in each source class."""
+    counts = {kind: Counter(p.source_class for p in REGISTRY.values() if p.kind == kind) for kind in KINDS}
+    counts["all"] = Counter(p.source_class for p in REGISTRY.values())
+    return {kind: {c: counter[c] for c in SOURCE_CLASSES} for kind, counter in counts.items()}
+
+
+def _source_lines() -> list[str]:
+    """The explanation of the source classes and their count table, for ``docs/parameters.md``."""
+    lines = [
+        "## Sources",
+        "",
+        "Every entry is in one of three classes (DESIGN section 5):",
+        "",
+        "- **sourced**: the default is taken from the named *source*. One of the five articles is a"
+        " source only where its text contains the number; the registry quotes the sentence"
+        " (`FIGURES` in `model/params.py`).",
+        "- **basis**: a named document (*basis*) motivates the rule or the parameter, or is the"
+        " calibration target the value is set against, but contains no figure for it; the number"
+        " is assumed.",
+        "- **assumed**: no document behind the number or the rule.",
+        "",
+        "The *note* says what the documents do say about the number, and names candidate sources"
+        " not checked here. Ranges are prior ranges and assumed throughout. CBS figures are as"
+        " given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md).",
+        "",
+        "| kind | " + " | ".join(SOURCE_CLASSES) + " | total |",
+        "|---|" + "---:|" * (len(SOURCE_CLASSES) + 1),
+    ]
+    for kind, counts in source_counts().items():
+        cells = [str(counts[c]) for c in SOURCE_CLASSES] + [str(sum(counts.values()))]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def parameters_markdown() -> str:
     """The parameter table of ``docs/parameters.md``, generated from the registry."""
     lines = [
@@ -1238,24 +1454,26 @@ def parameters_markdown() -> str:
         "",
         "Kinds: **policy** levers a municipality sets (sampled by sensitivity analysis);"
         " **behaviour** rates, effects and costs (fitted by calibration); **setup** size and"
-        " horizon; **switch** turns one mechanism (DESIGN M1-M9) on or off."
-        " Sources marked *assumed* have no published figure behind them.",
+        " horizon; **switch** turns one mechanism (DESIGN M1-M9) on or off.",
         "",
+        *_source_lines(),
     ]
     for kind in KINDS:
         lines += [
             f"## {kind}",
             "",
-            "| name | default | range | unit | mechanism | meaning | source |",
-            "|---|---|---|---|---|---|---|",
+            "| name | default | range | unit | mechanism | meaning | class | source | basis | note |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for p in REGISTRY.values():
             if p.kind != kind:
                 continue
             default = str(p.default).lower() if p.type is bool else f"{p.default:g}"
             rng = "true/false" if p.type is bool else f"{p.low:g} – {p.high:g}"
+            basis = "; ".join(p.basis)
             lines.append(
-                f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.mechanism} | {p.meaning} | {p.source} |"
+                f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.mechanism} | {p.meaning}"
+                f" | {p.source_class} | {p.source} | {basis} | {p.note} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -129,7 +129,10 @@ def test_write_back_rewrites_defaults_and_sources_of_a_copy(tmp_path):
     assert registry["help_threshold"].default == pytest.approx(0.5123)
     assert registry["step_down_rate"].default == pytest.approx(0.02)
     assert registry["help_threshold"].source.startswith("calibrated: results/cal/report.md (before: assumed)")
-    assert "Wijland" in registry["step_down_rate"].source
+    assert registry["step_down_rate"].source == "calibrated: results/cal/report.md (before: assumed)"
+    assert registry["step_down_rate"].basis == REGISTRY["step_down_rate"].basis
+    assert registry["step_down_rate"].source_class == "basis"  # a fit is not a source
+    assert registry["help_threshold"].source_class == "assumed"
     assert registry["mandate"].default == REGISTRY["mandate"].default
     assert PARAMS_FILE.read_text() == before  # the real registry is untouched
 

@@ -1,17 +1,26 @@
 """The parameter registry: completeness, validation errors, derived artefacts."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from model.params import (
+    ARTICLES,
+    ASSUMED,
+    CALIBRATED,
+    CITATIONS,
+    FIGURES,
+    KINDS,
     REGISTRY,
+    SOURCE_CLASSES,
     ParameterError,
     Params,
     names,
     parameters_markdown,
     policy_levers,
     salib_problem,
+    source_counts,
     validate,
 )
 
@@ -107,3 +116,52 @@ def test_salib_problem_comes_from_the_registry():
 def test_parameters_doc_is_up_to_date():
     doc = (ROOT / "docs" / "parameters.md").read_text()
     assert doc == parameters_markdown(), "docs/parameters.md is stale: run python -m model --write-docs"
+
+
+@pytest.mark.parametrize("p", list(REGISTRY.values()), ids=list(REGISTRY))
+def test_every_entry_has_a_source_class_and_declared_citations(p):
+    assert p.source_class in SOURCE_CLASSES
+    written_back = p.source.startswith(CALIBRATED)  # by `wijkteam calibrate --apply`
+    assert p.source == ASSUMED or p.source in CITATIONS or written_back, f"{p.name}: not a citation constant"
+    assert all(b in CITATIONS for b in p.basis), f"{p.name}: basis must be citation constants"
+    assert len(set(p.basis)) == len(p.basis)
+    assert p.source not in p.basis
+
+
+def test_every_sourced_default_is_on_the_reviewed_allow_list():
+    sourced = {(p.name, p.source) for p in REGISTRY.values() if p.source_class == "sourced"}
+    assert sourced == set(FIGURES), "a sourced default needs its figure in FIGURES, and only those"
+    for (name, source), figure in FIGURES.items():
+        assert REGISTRY[name].source == source and figure.strip()
+
+
+def test_an_article_is_the_source_of_a_number_only_with_a_quote():
+    # The five articles contain very few numbers; where one is the source of a default,
+    # FIGURES quotes the (Dutch) sentence that contains it.
+    for p in REGISTRY.values():
+        if p.source in ARTICLES:
+            quote = FIGURES[(p.name, p.source)]
+            assert quote.startswith("'") and "':" in quote, f"{p.name}: quote the article's sentence"
+
+
+def test_a_calibrated_default_is_not_a_source():
+    p = REGISTRY["step_down_rate"]
+    fitted = dataclasses.replace(p, source=f"{CALIBRATED}results/cal/report.md (before: {p.source})")
+    assert fitted.source_class == "basis"
+    assert dataclasses.replace(fitted, basis=()).source_class == "assumed"
+
+
+def test_docs_count_table_matches_the_registry():
+    doc = (ROOT / "docs" / "parameters.md").read_text().splitlines()
+    start = doc.index("| kind | " + " | ".join(SOURCE_CLASSES) + " | total |")
+    rows = {}
+    for line in doc[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = [int(c) for c in cells[1:]]
+    counts = source_counts()
+    assert list(rows) == [*KINDS, "all"]
+    for kind, cells in rows.items():
+        assert cells == [counts[kind][c] for c in SOURCE_CLASSES] + [sum(counts[kind].values())]
+    assert sum(counts["all"].values()) == len(REGISTRY)
