@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from model import kernels
+import numba
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,8 +40,8 @@ def package_versions() -> dict[str, str | None]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    # Whether the compiled loops ran (results are bit-identical either way).
-    versions["compiled_kernels"] = "numba" if kernels.ENABLED else "off (NumPy)"
+    # Whether the loops ran compiled or, with NUMBA_DISABLE_JIT=1, as plain Python (same results).
+    versions["compiled_kernels"] = "off (NUMBA_DISABLE_JIT=1)" if numba.config.DISABLE_JIT else "numba"
     return versions
 
 
