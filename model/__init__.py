@@ -9,8 +9,8 @@ Public interface, kept small and stable for experiments, calibration and the bro
 """
 
 from model.neighbourhood import NeighbourhoodModel, run
+from model.outputs import SERIES_FIELDS, SUMMARY_FIELDS
 from model.params import REGISTRY, ParameterError, Params, validate
-from model.reporters import SERIES_FIELDS, SUMMARY_FIELDS
 
 __all__ = [
     "REGISTRY",

@@ -29,9 +29,10 @@ import pandas as pd
 from model import budget, collective, intake, problems, providers, requests
 from model.budget import Municipality
 from model.collective import Initiative
+from model.outputs import SERIES_FIELDS, summarise
 from model.params import Params, validate
 from model.providers import Provider
-from model.reporters import SERIES_FIELDS, Tally, week_counts, youth_year
+from model.reporters import Tally, week_counts, youth_year
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
@@ -258,8 +259,8 @@ class NeighbourhoodModel(mesa.Model):
             self.step()
 
     def summary(self) -> dict[str, float]:
-        """The one-row flat summary of the reported weeks (see ``model.reporters``)."""
-        return self.tally.summary(self.p.n_residents, self.p.budget_per_resident)
+        """The one-row flat summary of the reported weeks (see ``model.outputs``)."""
+        return summarise(self.tally, self.p.n_residents, self.p.budget_per_resident)
 
     def series(self) -> pd.DataFrame:
         """The weekly series of the reported weeks, one row per week."""

@@ -107,3 +107,10 @@ def test_salib_problem_comes_from_the_registry():
 def test_parameters_doc_is_up_to_date():
     doc = (ROOT / "docs" / "parameters.md").read_text()
     assert doc == parameters_markdown(), "docs/parameters.md is stale: run python -m model --write-docs"
+
+
+def test_outputs_doc_is_generated_from_the_output_table():
+    from model.outputs import outputs_markdown
+
+    doc = (ROOT / "docs" / "outputs.md").read_text()
+    assert doc == outputs_markdown(), "docs/outputs.md is stale: run python -m model --write-docs"
