@@ -6,8 +6,10 @@ the same source as plain Python, for debugging and for measuring test coverage (
 run). Compiled code is cached in ``model/__pycache__``; the first run after a change compiles the
 loops once (about 15 s here), later processes load them in well under a second.
 
-Loops take the resident arrays they touch and one *rules* record (:func:`rules`): the parameter
-values they read, by name (``rules.heavy_threshold``), built once per model.
+Loops take the resident arrays they touch and one *rules* table (:func:`rules`): the parameter
+values they read, by name (``r = rules[0]``, then ``r.heavy_threshold``), built once per model. A
+one-row structured array, because Numba recognises its type quickly on every call (a NumPy record
+scalar costs several microseconds more per call, a tenth of a default run).
 
 Order of sums, part of the model's definition (results are reproducible bit for bit on any machine):
 a resident's four domains are summed as ``(d0 + d2) + (d1 + d3)``; a total over residents or cases
@@ -23,16 +25,23 @@ import numpy as np
 _OPTIONS = {"fastmath": False, "nogil": True, "error_model": "numpy", "cache": True}
 
 
-def jit(func):
-    """Compile ``func`` with Numba (cached; no fast-math, so IEEE results in the written order)."""
+def jit(func=None, *, inline: bool = False):
+    """Compile ``func`` with Numba (cached; no fast-math, so IEEE results in the written order).
+
+    ``@jit(inline=True)`` marks a small step of a loop that Numba copies into its callers, so a
+    loop over residents may call it at no cost.
+    """
+    if func is None:
+        return lambda f: jit(f, inline=inline)
+    options = {**_OPTIONS, "inline": "always"} if inline else _OPTIONS
     try:
-        return numba.njit(**_OPTIONS)(func)
+        return numba.njit(**options)(func)
     except RuntimeError:  # no writable cache folder: compile in each process
-        return numba.njit(**{**_OPTIONS, "cache": False})(func)
+        return numba.njit(**{**options, "cache": False})(func)
 
 
-def rules(**values: float | int | bool) -> np.record:
-    """The named parameter values a compiled loop reads: one record, fields in the given order.
+def rules(**values: float | int | bool) -> np.ndarray:
+    """The named parameter values a compiled loop reads: a one-row structured array, fields in order.
 
     Booleans stay booleans, integers are int64, everything else float64.
     """
@@ -40,7 +49,7 @@ def rules(**values: float | int | bool) -> np.record:
         (name, np.bool_ if isinstance(v, bool | np.bool_) else np.int64 if isinstance(v, int) else np.float64)
         for name, v in values.items()
     ]
-    return np.rec.array([tuple(values.values())], np.dtype(kinds))[0]
+    return np.array([tuple(values.values())], np.dtype(kinds))
 
 
 @jit

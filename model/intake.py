@@ -117,7 +117,8 @@ def allocate_time(model: NeighbourhoodModel) -> None:
 
 
 @jit
-def _team_demand(sev, status, wait_kind, worker, heavy, n_workers, visit, r):
+def _team_demand(sev, status, wait_kind, worker, heavy, n_workers, visit, rules):
+    r = rules[0]
     demand = np.zeros(n_workers)
     pending = np.zeros(n_workers, np.int64)  # M5: cases awaiting an indication, per worker
     for i in range(status.size):
@@ -190,7 +191,8 @@ def _queue(status, wait_kind, request_week):
 
 
 @jit
-def _take_from_queue(status, wait_kind, request_week, sev, smax, spare, visit, r):
+def _take_from_queue(status, wait_kind, request_week, sev, smax, spare, visit, rules):
+    r = rules[0]
     queue = _queue(status, wait_kind, request_week)
     n = queue.size
     complexity = np.empty(n, np.int64)
@@ -233,14 +235,16 @@ def decide_routes(
     Worker ``span_worker[k]`` takes the cases from ``starts[k]`` to the next start. The option is
     the running initiative with room for the case's worst domain in its block (-1: none).
     """
-    pop, r = model.pop, model.rules["intake"]
+    pop, rules = model.pop, model.rules["intake"]
     staff = np.array(
         [(w.seconded, w.lef, max(0.0, w.capacity - w.demand), w.parent) for w in model.workers], STAFF
     )
-    seconded = staff["seconded"][span_worker]
-    rows = 2 + r.mandate_rules + r.provider_rules  # draws per case: the rules that apply
-    lengths = np.diff(np.append(starts, take.size))
-    u = model.rng.random(int((lengths * (rows + (seconded & r.provider_rules))).sum()))
+    # Draws per case: specialist (M6), mandate (M5), referral (M6, seconded workers), courage, reluctance.
+    m5, m6 = bool(rules["mandate_rules"][0]), bool(rules["provider_rules"][0])
+    stops = starts.tolist()[1:] + [take.size]
+    spans = zip(starts.tolist(), stops, span_worker.tolist(), strict=True)
+    n = sum((stop - start) * (2 + m5 + m6 + (m6 and model.workers[w].seconded)) for start, stop, w in spans)
+    u = model.rng.random(n)
     cells = cell_map(model)
     return _decide_routes(
         take,
@@ -254,7 +258,7 @@ def decide_routes(
         pop.smax,
         pop.reluctance,
         pop.block,
-        r,
+        rules,
     )
 
 
@@ -282,7 +286,10 @@ def _route_draws(starts, span_worker, n, u, staff, r):
 
 
 @jit
-def _decide_routes(take, complexity, starts, span_worker, u, cells, staff, sev, smax, reluctance, block, r):
+def _decide_routes(
+    take, complexity, starts, span_worker, u, cells, staff, sev, smax, reluctance, block, rules
+):
+    r = rules[0]
     n = take.size
     owner, draw = _route_draws(starts, span_worker, n, u, staff, r)
     route = np.empty(n, np.int8)
@@ -357,8 +364,9 @@ def start_routes(model, take, complexity, starts, route, owner, option) -> np.nd
 
 @jit
 def _start_routes(
-    take, complexity, starts, route, owner, option, parent, sev, support, week, visit, tally, r
+    take, complexity, starts, route, owner, option, parent, sev, support, week, visit, tally, rules
 ):
+    r = rules[0]
     (
         status,
         wait_kind,
@@ -416,9 +424,9 @@ def close_and_escalate(model: NeighbourhoodModel) -> None:
 
     One draw per crisis, then one per step-down candidate.
     """
-    pop, r = model.pop, model.rules["intake"]
+    pop, rules = model.pop, model.rules["intake"]
     resolved, crisis, queued, outgrown, eligible = _week_end_cases(
-        pop.status, pop.smax, pop.sev, pop.primary, pop.wait_kind, r
+        pop.status, pop.smax, pop.sev, pop.primary, pop.wait_kind, rules
     )
     u = model.rng.random(crisis.size + eligible.size)
     parent = np.array([w.parent for w in model.workers], np.int64)
@@ -435,14 +443,17 @@ def close_and_escalate(model: NeighbourhoodModel) -> None:
         pop.request_sev,
     )
     kind = FOR_TEAM if model.workers else FOR_INDICATION
-    _close_and_escalate(resolved, crisis, queued, outgrown, u, parent, pop.smax, support, model.week, kind, r)
+    _close_and_escalate(
+        resolved, crisis, queued, outgrown, u, parent, pop.smax, support, model.week, kind, rules
+    )
     providers.step_down(model, eligible, u[crisis.size :])
 
 
 @jit
-def _week_end_cases(status, smax, sev, primary, wait_kind, r):
+def _week_end_cases(status, smax, sev, primary, wait_kind, rules):
     """Team cases resolved; crises in team support, in the team's queue and in a group; maatwerk
     clients eligible for step-down (primary domain below the threshold). Each in index order."""
+    r = rules[0]
     found = np.empty((5, status.size), np.int64)
     counts = np.zeros(5, np.int64)
     for i in range(status.size):
@@ -469,7 +480,10 @@ def _week_end_cases(status, smax, sev, primary, wait_kind, r):
 
 
 @jit
-def _close_and_escalate(resolved, crisis, queued, outgrown, u, parent, smax, support, week, outgrown_kind, r):
+def _close_and_escalate(
+    resolved, crisis, queued, outgrown, u, parent, smax, support, week, outgrown_kind, rules
+):
+    r = rules[0]
     (
         status,
         wait_kind,

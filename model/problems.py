@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.compiled import jit, pairwise_sum, rules
-from model.resident import CARE_SUPPORT, COLLECTIVE, MAATWERK, TEAM, VOLUNTEER
+from model.resident import CARE_SUPPORT, COLLECTIVE, MAATWERK, MENTAL_HEALTH, TEAM, VOLUNTEER
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
@@ -123,12 +123,13 @@ def update_reliance(model: NeighbourhoodModel) -> None:
     """M8: collective gains, loss under long dependence, and reversion to baseline."""
     pop = model.pop
     if model.p.m8_reliance_dynamics:
-        r = model.rules["problems"]
-        _reliance(pop.sr, pop.ties, pop.sr0, pop.ties0, pop.status, pop.start_week, model.week, r)
+        rules = model.rules["problems"]
+        _reliance(pop.sr, pop.ties, pop.sr0, pop.ties0, pop.status, pop.start_week, model.week, rules)
 
 
 @jit
-def _reliance(sr, ties, sr0, ties0, status, start_week, week, r):
+def _reliance(sr, ties, sr0, ties0, status, start_week, week, rules):
+    r = rules[0]
     for i in range(sr.size):
         st = status[i]
         gain = r.collective_reliance_gain * (1.0 if st >= COLLECTIVE else 0.0)
@@ -172,69 +173,55 @@ def treat_and_evolve(model: NeighbourhoodModel) -> dict[str, float]:
 
 
 @jit
-def _support_this_week(i, care, intensity, skill, quality, r, treated, relief):
-    """What resident ``i``'s support holds back (treated) and removes (relief) per domain."""
+def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, quality, rules):
+    """The module's equation for every resident with an open problem, in index order (M1)."""
+    r = rules[0]
     status, worker, primary, tailored, initiative = care
-    treated[:] = 0.0
-    relief[:] = 0.0
-    st = status[i]
-    if st == TEAM:
-        w = worker[i]
-        for d in range(4):
-            domain = r.mental_health_factor if d == 3 else 1.0
-            relief[d] = r.team_effect * (skill[w] * intensity[w]) * domain
-            treated[d] = intensity[w]
-    elif st == MAATWERK:
-        fit = 1.0 if (not r.mandate_rules or tailored[i]) else r.standard_fit
-        relief[primary[i]] = r.maatwerk_effect * fit
-        treated[primary[i]] = 1.0
-    elif st == COLLECTIVE:
-        q = quality[initiative[i]]
-        relief[primary[i]] = r.collective_effect * q
-        treated[primary[i]] = q
-
-
-@jit
-def _evolve_one(i, sev, sr, support, care_recovery, treated, relief, r, removed):
-    """M1: one week of severity change in resident ``i``'s four domains (the module's equation).
-
-    ``removed`` gets, per source (own, neighbours, support) and domain, the push down and, in
-    row 3, the share of it that took effect.
-    """
-    s_r, u = sr[i], support[i]
-    rate = r.escalation_rate * (1.0 - s_r) * (1.0 - u)
-    for d in range(4):
-        s = sev[i, d]
-        rec = 1.0 if s > 0.0 else 0.0
-        if d == CARE_SUPPORT:
-            rec *= care_recovery[i]
-        removed[0, d] = r.own_recovery_rate * s_r * rec
-        removed[1, d] = r.neighbour_help * u * rec
-        removed[2, d] = relief[d] * rec
-        down = removed[0, d] + removed[1, d] + removed[2, d]
-        level = (1.0 - treated[d]) * (s * rate) + s if r.escalation else s
-        new = min(max(level - down, 0.0), 1.0)
-        removed[3, d] = min(level / (down if down > 0.0 else np.inf), 1.0)  # share that took effect
-        sev[i, d] = new if new >= 0.02 else 0.0
-
-
-@jit
-def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, quality, r):
-    treated = np.zeros(4)
-    relief = np.zeros(4)
-    removed = np.empty((4, 4))
+    treated = np.empty(4)  # what support holds back (treated) and removes (relief), per domain
+    relief = np.empty(4)
+    own = np.empty(4)  # the push down by own strength, neighbours and support, and the share of it
+    nb = np.empty(4)  # that took effect (less than 1 where severity reached 0)
+    rel = np.empty(4)
+    frac = np.empty(4)
     rows = np.empty((3, smax.size))  # severity removed by own strength, neighbours, support
     k = 0
     for i in range(smax.size):
         if not smax[i] > 0.0:
             continue
-        _support_this_week(i, care, intensity, skill, quality, r, treated, relief)
-        _evolve_one(i, sev, sr, support, care_recovery, treated, relief, r, removed)
+        treated[:] = 0.0
+        relief[:] = 0.0
+        if status[i] == TEAM:  # every domain: the generalist approach
+            w = worker[i]
+            for d in range(4):
+                domain = r.mental_health_factor if d == MENTAL_HEALTH else 1.0
+                relief[d] = r.team_effect * (skill[w] * intensity[w]) * domain
+                treated[d] = intensity[w]
+        elif status[i] == MAATWERK:  # the primary domain
+            fit = 1.0 if (not r.mandate_rules or tailored[i]) else r.standard_fit
+            relief[primary[i]] = r.maatwerk_effect * fit
+            treated[primary[i]] = 1.0
+        elif status[i] == COLLECTIVE:
+            q = quality[initiative[i]]
+            relief[primary[i]] = r.collective_effect * q
+            treated[primary[i]] = q
+        s_r, u = sr[i], support[i]
+        rate = r.escalation_rate * (1.0 - s_r) * (1.0 - u)
+        for d in range(4):
+            s = sev[i, d]
+            rec = (1.0 if s > 0.0 else 0.0) * (care_recovery[i] if d == CARE_SUPPORT else 1.0)
+            own[d] = r.own_recovery_rate * s_r * rec
+            nb[d] = r.neighbour_help * u * rec
+            rel[d] = relief[d] * rec
+            down = own[d] + nb[d] + rel[d]
+            level = (1.0 - treated[d]) * (s * rate) + s if r.escalation else s
+            frac[d] = min(level / (down if down > 0.0 else np.inf), 1.0)
+            new = min(max(level - down, 0.0), 1.0)
+            sev[i, d] = new if new >= 0.02 else 0.0  # a trace of a problem is no problem
         smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
-        for source in range(3):
-            x, f = removed[source], removed[3]
-            rows[source, k] = (x[0] * f[0] + x[2] * f[2]) + (x[1] * f[1] + x[3] * f[3])
+        rows[0, k] = (own[0] * frac[0] + own[2] * frac[2]) + (own[1] * frac[1] + own[3] * frac[3])
+        rows[1, k] = (nb[0] * frac[0] + nb[2] * frac[2]) + (nb[1] * frac[1] + nb[3] * frac[3])
+        rows[2, k] = (rel[0] * frac[0] + rel[2] * frac[2]) + (rel[1] * frac[1] + rel[3] * frac[3])
         if r.reliance_dynamics:
-            sr[i] = min(1.0, sr[i] + r.self_reliance_gain * rows[0, k])
+            sr[i] = min(1.0, s_r + r.self_reliance_gain * rows[0, k])
         k += 1
     return pairwise_sum(rows[0], 0, k), pairwise_sum(rows[1], 0, k), pairwise_sum(rows[2], 0, k)

@@ -46,5 +46,5 @@ def test_stable_order_sorts_as_numpy_s_stable_argsort(keys, offset):
 
 def test_rules_keep_names_and_types():
     r = rules(rate=0.5, on=True, weeks=3)
-    assert (r.rate, r.on, r.weeks) == (0.5, True, 3)
+    assert r.shape == (1,) and (r["rate"][0], r["on"][0], r["weeks"][0]) == (0.5, True, 3)
     assert [str(r.dtype[k]) for k in range(3)] == ["float64", "bool", "int64"]

@@ -72,7 +72,7 @@ def test_m1_complex_cases_count_domains_above_threshold(small_model):
     pop.sev[:3] = [[0.5, 0.5, 0.0, 0.0], [0.9, 0.1, 0.1, 0.1], [0.5, 0.5, 0.5, 0.5]]
     complexity = [domains_above(pop.sev, i, model.p.complex_threshold) for i in range(3)]
     assert complexity == [2, 1, 4]
-    hours = [intake.case_hours(False, c, model.rules["intake"]) for c in complexity]
+    hours = [intake.case_hours(False, c, model.rules["intake"][0]) for c in complexity]
     assert hours[2] > hours[0] > hours[1]
 
 
