@@ -25,19 +25,19 @@ import numpy as np
 _OPTIONS = {"fastmath": False, "nogil": True, "error_model": "numpy", "cache": True}
 
 
-def jit(func=None, *, inline: bool = False):
-    """Compile ``func`` with Numba (cached; no fast-math, so IEEE results in the written order).
-
-    ``@jit(inline=True)`` marks a small step of a loop that Numba copies into its callers, so a
-    loop over residents may call it at no cost.
-    """
-    if func is None:
-        return lambda f: jit(f, inline=inline)
-    options = {**_OPTIONS, "inline": "always"} if inline else _OPTIONS
+def jit(func):
+    """Compile ``func`` with Numba (cached; no fast-math, so IEEE results in the written order)."""
     try:
-        return numba.njit(**options)(func)
+        return numba.njit(**_OPTIONS)(func)
     except RuntimeError:  # no writable cache folder: compile in each process
-        return numba.njit(**{**options, "cache": False})(func)
+        return numba.njit(**{**_OPTIONS, "cache": False})(func)
+
+
+def named(table: np.ndarray) -> np.ndarray:
+    """A structured array as the loops read it, ``row.field``: as it is for Numba, or, with
+    ``NUMBA_DISABLE_JIT=1``, viewed as a ``np.recarray`` so that plain Python reads fields by name
+    too (Numba itself takes a recarray several times more slowly)."""
+    return table.view(np.recarray) if numba.config.DISABLE_JIT else table
 
 
 def rules(**values: float | int | bool) -> np.ndarray:
@@ -49,7 +49,7 @@ def rules(**values: float | int | bool) -> np.ndarray:
         (name, np.bool_ if isinstance(v, bool | np.bool_) else np.int64 if isinstance(v, int) else np.float64)
         for name, v in values.items()
     ]
-    return np.array([tuple(values.values())], np.dtype(kinds))
+    return named(np.array([tuple(values.values())], np.dtype(kinds)))
 
 
 @jit

@@ -38,7 +38,7 @@ import numpy as np
 
 from model import providers
 from model.collective import cell_map
-from model.compiled import jit, pairwise_sum, rules, stable_order
+from model.compiled import jit, named, pairwise_sum, rules, stable_order
 from model.resident import (
     COLLECTIVE,
     FOR_INDICATION,
@@ -236,9 +236,8 @@ def decide_routes(
     the running initiative with room for the case's worst domain in its block (-1: none).
     """
     pop, rules = model.pop, model.rules["intake"]
-    staff = np.array(
-        [(w.seconded, w.lef, max(0.0, w.capacity - w.demand), w.parent) for w in model.workers], STAFF
-    )
+    rows = [(w.seconded, w.lef, max(0.0, w.capacity - w.demand), w.parent) for w in model.workers]
+    staff = named(np.array(rows, STAFF))
     # Draws per case: specialist (M6), mandate (M5), referral (M6, seconded workers), courage, reluctance.
     m5, m6 = bool(rules["mandate_rules"][0]), bool(rules["provider_rules"][0])
     stops = starts.tolist()[1:] + [take.size]

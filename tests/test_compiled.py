@@ -4,11 +4,19 @@ The model's results are defined by its order of additions; these tests pin that 
 pairwise sum (so sums taken outside the loops agree) and the queue order to a stable sort.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import run
 from model.compiled import pairwise_sum, rules, stable_order
+
+from .test_golden import fingerprint
 
 
 def _sum(a: np.ndarray) -> float:
@@ -48,3 +56,17 @@ def test_rules_keep_names_and_types():
     r = rules(rate=0.5, on=True, weeks=3)
     assert r.shape == (1,) and (r["rate"][0], r["on"][0], r["weeks"][0]) == (0.5, True, 3)
     assert [str(r.dtype[k]) for k in range(3)] == ["float64", "bool", "int64"]
+
+
+def test_the_same_source_runs_as_plain_python_with_the_same_results():
+    """``NUMBA_DISABLE_JIT=1`` (for debugging and coverage) gives the compiled run's bits."""
+    setup = "seed=5, n_residents=300, burn_in_weeks=13, weeks=40, fte_per_1000=2.0"
+    code = (
+        f"from model import run; from tests.test_golden import fingerprint; print(fingerprint(*run({setup})))"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    compiled = fingerprint(*run(seed=5, n_residents=300, burn_in_weeks=13, weeks=40, fte_per_1000=2.0))
+    assert done.stdout.strip() == str(compiled)
