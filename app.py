@@ -41,6 +41,7 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 
 from model import REGISTRY, NeighbourhoodModel, ParameterError, Params, validate
+from model.outputs import OUTPUTS, display_unit
 from model.params import names
 from model.resident import DOMAINS, STATUSES
 
@@ -633,6 +634,21 @@ def draw_costs(model: NeighbourhoodModel) -> Figure:
 
 
 # ---- the summary table ------------------------------------------------------------------------
+#: The browser's summary table: (summary field, the weekly series value it summarises, digits);
+#: labels, units and scales come from the output table.
+SUMMARY_ROWS: tuple[tuple[str, str, int], ...] = (
+    ("caseload_per_fte", "caseload_per_fte", 1),
+    ("collective_time_share", "collective_time_share", 0),
+    ("caught_early_share", "caught_early_share", 0),
+    ("escalations_per_1000_year", "maatwerk_starts", 1),
+    ("waiting_per_1000", "waiting", 1),
+    ("wait_weeks_mean", "", 1),
+    ("self_reliance_mean", "self_reliance_mean", 3),
+    ("initiatives_active", "initiatives", 1),
+    ("volunteers_per_1000", "volunteers", 1),
+)
+
+
 def summary_rows(model: NeighbourhoodModel) -> list[tuple[str, str, str, str]]:
     """Rows (indicator, this week, mean since the start, unit) of the summary table."""
     now, n = model.now, model.p.n_residents
@@ -647,30 +663,21 @@ def summary_rows(model: NeighbourhoodModel) -> list[tuple[str, str, str, str]]:
     per_1000, per_year = 1000.0 / n, 52.0 / n
     cost = {k: now.get(f"cost_{k}", 0.0) * per_year for k in ("team", "maatwerk", "collective")}
     cost["total"] = sum(cost.values())
-    euro = "EUR per resident per year"
-    # (label, series key, its scale, summary key, its scale, digits, unit)
-    rows = [
-        ("Caseload", "caseload_per_fte", 1.0, "caseload_per_fte", 1.0, 1, "cases per FTE"),
-        ("Collective share of worker time", "collective_time_share", 100.0, "collective_time_share",
-         100.0, 0, "% of direct hours"),
-        ("Caught early", "caught_early_share", 100.0, "caught_early_share", 100.0, 0, "% of intakes"),
-        ("Escalations to maatwerk", "maatwerk_starts", 52.0 * per_1000, "escalations_per_1000_year",
-         1.0, 1, "per 1,000 residents per year"),
-        ("Waiting list", "waiting", per_1000, "waiting_per_1000", 1.0, 1, "per 1,000 residents"),
-        ("Mean wait for support", "", 1.0, "wait_weeks_mean", 1.0, 1, "weeks"),
-        ("Self-reliance", "self_reliance_mean", 1.0, "self_reliance_mean", 1.0, 3, "0 (none) to 1 (full)"),
-        ("Initiatives running", "initiatives", 1.0, "initiatives_active", 1.0, 1, "initiatives"),
-        ("Volunteers", "volunteers", per_1000, "volunteers_per_1000", 1.0, 1, "per 1,000 residents"),
-    ]  # fmt: skip
-    out = [
-        (
-            label,
-            fmt(now[key], 0 if key == "initiatives" else digits, k_now) if key and has else "",
-            fmt(summ.get(mean), digits, k_mean),
-            unit,
-        )
-        for label, key, k_now, mean, k_mean, digits, unit in rows
-    ]
+    euro = OUTPUTS["cost_total_per_resident_year"].unit
+
+    def scale(name: str) -> float:  # from a weekly value to the summary field's unit
+        unit = OUTPUTS[name].unit
+        if OUTPUTS[name].percent:
+            return 100.0
+        if unit.endswith("per year"):
+            return 52.0 * per_1000
+        return per_1000 if unit.startswith("per 1,000") else 1.0
+
+    out = []
+    for mean, key, digits in SUMMARY_ROWS:
+        k_mean = 100.0 if OUTPUTS[mean].percent else 1.0
+        this_week = fmt(now[key], 0 if key == "initiatives" else digits, scale(mean)) if key and has else ""
+        out.append((OUTPUTS[mean].label, this_week, fmt(summ.get(mean), digits, k_mean), display_unit(mean)))
     out += [
         (f"Cost: {kind}", fmt(cost[kind], 0), fmt(summ.get(f"cost_{kind}_per_resident_year"), 0), euro)
         for kind in ("team", "maatwerk", "collective", "total")

@@ -1,6 +1,6 @@
 """Compare code versions side by side: CPU time of default runs, and whether results are identical.
 
-    python benchmarks/compare_versions.py REF [REF ...] [--rounds 10] [--residents 5000] [--numpy]
+    python benchmarks/compare_versions.py REF [REF ...] [--rounds 10] [--residents 5000]
     python benchmarks/compare_versions.py REF --identical
 
 Each REF is a git commit, branch or tag, checked out in a temporary worktree (``.`` is the working
@@ -10,8 +10,7 @@ Timing: each round runs one default neighbourhood (``--residents``, the default 
 process per version, the versions one after another, with seed = round. Each process first does a
 short warm-up run (which also loads or compiles the compiled loops), then times the full run in CPU
 seconds. Alternating the versions within minutes is what makes the comparison fair on a shared machine
-whose speed varies from minute to minute. ``--numpy`` adds the working tree with the compiled loops
-switched off (``WIJKTEAM_NUMBA=0``).
+whose speed varies from minute to minute.
 
 ``--identical``: every version runs 22 configurations (seeds 0-2, staffing, pre-2015, steering,
 mandate, secondment, 1,000 and 20,000 residents, a collective-heavy setting, each mechanism switch
@@ -150,7 +149,6 @@ def main() -> None:
     parser.add_argument("refs", nargs="*", help="git commits, branches or tags; '.' is the working tree")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--residents", type=int, default=5000)
-    parser.add_argument("--numpy", action="store_true", help="add the working tree with WIJKTEAM_NUMBA=0")
     parser.add_argument("--identical", action="store_true", help="compare results instead of timing")
     parser.add_argument("--worker-time", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker-dump", help=argparse.SUPPRESS)
@@ -165,8 +163,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         versions = [(ref, _checkout(ref, tmp), {}) for ref in args.refs]
-        if args.numpy:
-            versions.append((". (WIJKTEAM_NUMBA=0)", REPO, {"WIJKTEAM_NUMBA": "0"}))
         try:
             if args.identical:
                 results = {}

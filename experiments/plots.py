@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from model import REGISTRY, SUMMARY_FIELDS  # noqa: E402
+from model.outputs import PERCENT, SUMMARY, display_unit  # noqa: E402
 
 #: Weekly series shown in the comparison: (column, label, unit, scale) where scale is
 #: "share", "per1000" (count per 1,000 residents) or "eur" (EUR per week -> per resident a year).
@@ -29,20 +30,10 @@ SERIES_PANELS: tuple[tuple[str, str, str, str], ...] = (
     ("cost_total", "Total cost", "EUR per resident per year", "eur"),
 )
 
-#: Summary KPIs in the bar chart: (column, short label, unit label).
-KPI_PANELS: tuple[tuple[str, str, str], ...] = (
-    ("caught_early_share", "Prevention: cases caught early", "% of intakes"),
-    ("escalations_per_1000_year", "Escalations to maatwerk", "per 1,000 residents per year"),
-    ("wait_weeks_mean", "Wait for support", "weeks"),
-    ("collective_time_share", "Collective work", "% of direct worker hours"),
-    ("maatwerk_clients_per_1000", "Residents in maatwerk", "per 1,000 residents"),
-    ("self_reliance_mean", "Self-reliance", "mean score (0-1)"),
-    ("unmet_need_per_1000_year", "Unmet need", "severity-weeks per 1,000 per year"),
-    ("hidden_need_per_1000", "Hidden heavy need", "residents per 1,000"),
-    ("cost_total_per_resident_year", "Total cost", "EUR per resident per year"),
+#: Summary KPIs in the bar chart: (column, short label, unit label), from the output table.
+KPI_PANELS: tuple[tuple[str, str, str], ...] = tuple(
+    (o.name, o.label, display_unit(o.name)) for o in SUMMARY if o.panel
 )
-
-PERCENT = {"caught_early_share", "collective_time_share", "signalled_share", "overloaded_worker_share"}
 SMOOTH_WEEKS = 13
 
 

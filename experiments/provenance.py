@@ -11,10 +11,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numba
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from model import kernels
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK_FILE = REPO / "uv.lock"
@@ -52,8 +51,8 @@ def package_versions() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    # Whether the compiled loops ran (results are bit-identical either way).
-    versions["compiled_kernels"] = "numba" if kernels.ENABLED else "off (NumPy)"
+    # Whether the loops ran compiled or, with NUMBA_DISABLE_JIT=1, as plain Python (same results).
+    versions["compiled_kernels"] = "off (NUMBA_DISABLE_JIT=1)" if numba.config.DISABLE_JIT else "numba"
     versions.update(lock_status())
     return versions
 

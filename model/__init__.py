@@ -9,10 +9,10 @@ Public interface, kept small and stable for experiments, calibration and the bro
 - :func:`warm_up` - compile the model's loops now (announced on stderr the first time).
 """
 
-from model.compilation import warm_up
+from model.compiled import warm_up
 from model.neighbourhood import NeighbourhoodModel, run
+from model.outputs import SERIES_FIELDS, SUMMARY_FIELDS
 from model.params import REGISTRY, ParameterError, Params, validate
-from model.reporters import SERIES_FIELDS, SUMMARY_FIELDS
 
 __all__ = [
     "REGISTRY",

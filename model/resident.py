@@ -1,21 +1,13 @@
-"""Residents: their state arrays and the vectorised resident mechanisms.
+"""Residents: their state, one row of NumPy arrays each, and the moves between support states.
 
-M1 Problems (Van Arum, 'Sociale wijkteams are here to stay'): problems arrive per
-domain and age group; untreated severity escalates, damped by self-reliance and
-network support; several domains above a threshold make a complex case.
-
-M2 Help-seeking and early signalling (Zorg+Welzijn and Movisie, 'Collectieve aanpak
-in de lead'): residents ask for help past a personal threshold; outreach, collective
-presence and neighbours notice hidden need earlier.
-
-M8 Self- and shared reliance (idem; Wijland, 'Nut en noodzaak van een onafhankelijk
-sociaal (wijk)team'): self-reliance grows when problems are solved with own strength
-and in collective settings and shrinks under long dependence; neighbours with spare
-capacity help, more where ties are dense.
-
-Residents are Mesa agents (:class:`Resident`), but their weekly state lives in the
-NumPy arrays of :class:`Population`, which the model owns and updates vectorised.
-Only residents with an open problem are touched by the weekly dynamics.
+Residents are Mesa agents (:class:`Resident`), but their weekly state lives in the arrays of
+:class:`Population`, which the model owns; the mechanism modules update them in compiled loops
+(M1/M8 :mod:`model.problems`, M2 :mod:`model.requests`, M3/M5/M6 :mod:`model.intake`, M6/M10
+:mod:`model.providers`, M4/M7 :mod:`model.collective`). The codes below (domains, age groups,
+support statuses, why a resident waits) are declared here once; compiled loops read them as
+constants. A resident moves between support states only through the functions at the end of this
+module (:func:`close_support`, :func:`join_queue`, :func:`to_indication`, :func:`to_provider`,
+:func:`start_support`), which every mechanism uses.
 """
 
 from __future__ import annotations
@@ -25,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model import kernels
+from model.compiled import jit
 from model.network import watts_strogatz
 
 if TYPE_CHECKING:
@@ -62,30 +54,6 @@ def row_max(a: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(a[:, 0], a[:, 1]), np.maximum(a[:, 2], a[:, 3]))
 
 
-def put_rows(a: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
-    """``a[idx] = rows`` for a C-contiguous 2-D array, each row copied as one item.
-
-    The same bytes as fancy-index assignment of rows, about twice as fast.
-    """
-    item = np.dtype((np.void, a.strides[0]))
-    a.view(item).reshape(-1)[idx] = np.ascontiguousarray(rows, dtype=a.dtype).view(item).reshape(-1)
-
-
-def row_sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row sums of ``a * b`` for (n, 4) arrays, in the order ``(c0 + c2) + (c1 + c3)``.
-
-    The order is fixed so that the compiled loops of :mod:`model.kernels` give the same bits
-    (it is also the order of ``np.einsum("ij,ij->i", a, b)`` on common x86-64 builds).
-    """
-    ab = a * b
-    return (ab[:, 0] + ab[:, 2]) + (ab[:, 1] + ab[:, 3])
-
-
-def row_count(mask: np.ndarray) -> np.ndarray:
-    """Row counts of True in an (n, 4) boolean array."""
-    return mask[:, 0].astype(np.int64) + mask[:, 1] + mask[:, 2] + mask[:, 3]
-
-
 class Resident(mesa.Agent):
     """One resident: a Mesa agent whose state is a row of the model's arrays."""
 
@@ -115,7 +83,7 @@ class Resident(mesa.Agent):
 
 
 class Population:
-    """State arrays of all residents, and the resident mechanisms M1, M2 and M8."""
+    """State arrays of all residents (one row each), set up from the parameters."""
 
     def __init__(self, p: Params, rng: np.random.Generator) -> None:
         n = p.n_residents
@@ -156,7 +124,8 @@ class Population:
         self.n_blocks = int(self.block[-1]) + 1
         self.adj = watts_strogatz(n, p.network_k, p.network_rewire, rng)
         self.degree = np.maximum(np.asarray(self.adj.sum(axis=1)).ravel(), 1.0)
-        # The network's row pointers and neighbours as uint32, for the compiled loops (model.kernels).
+        # The network's row pointers and neighbours as uint32: unsigned indices spare Numba's
+        # negative-index checks, so the compiled neighbour loops run twice as fast.
         self.adj_u32 = (self.adj.indptr.astype(np.uint32), self.adj.indices.astype(np.uint32))
         self.support = np.zeros(n)
         # Share of normal recovery of care & support needs (M1: elderly care is chronic);
@@ -171,211 +140,97 @@ class Population:
         self.cell_rate = self.weekly_rate * self.age_sizes  # expected new problems per week
         self.cell_rate.flags.writeable = False  # the rates of every week's draw: copy to change
 
-    # ---- M1 -----------------------------------------------------------------
-    def arrive_problems(self) -> None:
-        """M1: draw this week's new problems per domain and age group, and add their severity.
-
-        The number of new problems in each (domain, age) cell is Poisson; the residents who
-        get them are drawn uniformly within the age group (all cells in one draw).
-        """
-        p, rng = self.p, self.rng
-        counts = rng.poisson(self.cell_rate).ravel()  # cells d*3 + a
-        total = int(counts.sum())
-        if total == 0:
-            return
-        u = rng.random(2 * total)
-        if kernels.ENABLED:
-            kernels.arrive_problems(self, counts, u)
-            return
-        cells = np.repeat(np.arange(12), counts)
-        ages = cells % 3
-        who = self.by_age[self.age_offset[ages] + (u[:total] * self.age_sizes[ages]).astype(np.int64)]
-        add = p.new_problem_severity * (0.5 + u[total:])
-        flat = self.sev.reshape(-1)
-        np.add.at(flat, who * 4 + cells // 3, add)
-        rows = self.sev.take(who, axis=0)
-        np.minimum(rows, 1.0, out=rows)
-        put_rows(self.sev, who, rows)
-        self.smax[who] = row_max(rows)
-
-    def open_cases(self) -> np.ndarray:
-        """Indices of residents with any open problem."""
-        return (self.smax > 0.0).nonzero()[0]
-
-    def complexity(self, idx: np.ndarray) -> np.ndarray:
-        """M1: number of domains above the complex threshold, per resident in ``idx``."""
-        return row_count(self.sev.take(idx, axis=0) > self.p.complex_threshold)
-
-    def evolve(self, idx: np.ndarray, treated: np.ndarray, relief: np.ndarray) -> dict[str, float]:
-        """M1 and M8: one week of severity change for the residents ``idx``.
-
-        ``treated`` (len(idx) x 4) is the share of escalation that support holds back in
-        each domain; ``relief`` (len(idx) x 4) is the severity support would remove this
-        week. Own strength, neighbours and support all work at the resident's recovery
-        factor (lower for elderly care needs, which are chronic).
-        Untreated severity grows by ``escalation_rate * s * (1 - self_reliance) *
-        (1 - network support)``; own strength and neighbours reduce it. Returns the
-        severity removed by each source (own, neighbours, support).
-        """
-        p = self.p
-        s = self.sev.take(idx, axis=0)
-        sr = self.sr[idx]
-        sup = self.support[idx]
-        rec = (s > 0.0).astype(float)
-        rec[:, CARE_SUPPORT] *= self.care_recovery[idx]
-        own = (p.own_recovery_rate * sr)[:, None] * rec
-        nb = (p.neighbour_help * sup)[:, None] * rec
-        relief = np.multiply(relief, rec, out=rec)  # (few temporaries: they cost cache)
-        down = own + nb
-        down += relief
-        level = s
-        if p.m1_escalation:
-            rate = p.escalation_rate * (1.0 - sr) * (1.0 - sup)
-            level = 1.0 - treated  # level = s + s * rate * (1 - treated), in place
-            level *= s * rate[:, None]
-            level += s
-        new = level - down
-        # Share of the push down that took effect: less than 1 where severity reached 0, and
-        # 0 where nothing pushes down (level / inf). Computed in place of down and level.
-        np.putmask(down, down <= 0.0, np.inf)
-        with np.errstate(over="ignore"):  # a subnormal push down: level / down is inf, capped at 1
-            frac = np.divide(level, down, out=level)
-        np.minimum(frac, 1.0, out=frac)
-        np.clip(new, 0.0, 1.0, out=new)
-        # A trace of a problem is no problem: new < 0.02 becomes 0 (new >= 0, so multiplying
-        # by the mask gives putmask's values, without its branches).
-        np.multiply(new, new >= 0.02, out=new)
-        put_rows(self.sev, idx, new)
-        self.smax[idx] = row_max(new)
-        own_done = row_sum_of_products(own, frac)
-        if p.m8_reliance_dynamics:
-            self.sr[idx] = np.minimum(1.0, sr + p.self_reliance_gain * own_done)
-        return {
-            "own": float(own_done.sum()),
-            "neighbours": float(row_sum_of_products(nb, frac).sum()),
-            "support": float(row_sum_of_products(relief, frac).sum()),
-        }
-
-    # ---- M8 -----------------------------------------------------------------
-    def update_support(self) -> None:
-        """M8: what each resident's network neighbours offer this week.
-
-        ``support`` (0-1): a neighbour's spare capacity is its self-reliance times (1 - its
-        own worst severity), doubled for volunteers; support is the mean over neighbours,
-        scaled by the resident's tie strength. One sparse matrix-vector product.
-        """
-        if kernels.ENABLED:
-            self.support = kernels.support(self)
-            return
-        status = self.status
-        spare = self.sr * (1.0 - self.smax) * (1.0 + (status == VOLUNTEER))
-        if not self.p.m8_reliance_dynamics:
-            spare = np.zeros(self.n)
-        self.support = np.minimum(1.0, self.ties * (self.adj @ spare) / self.degree)
-
-    def contact_share(self, idx: np.ndarray) -> np.ndarray:
-        """M2: share of the network neighbours of residents ``idx`` in touch with the team or an initiative.
-
-        Counted over the residents' rows of the adjacency only (those who may be signalled
-        are few), entry by entry as the sparse product over all residents would.
-        """
-        indptr = self.adj.indptr
-        first = indptr[idx]
-        size = indptr[idx + 1] - first
-        end = size.cumsum()
-        # Position in adj.indices of each resident's neighbours, resident after resident.
-        pos = np.arange(end[-1] if end.size else 0) + np.repeat(first - (end - size), size)
-        st = self.status[self.adj.indices[pos]]
-        touched = np.concatenate(([0], ((st == TEAM) | (st >= COLLECTIVE)).cumsum()))
-        return (touched[end] - touched[end - size]) / self.degree[idx]
-
-    def update_reliance(self, week: int) -> None:
-        """M8: collective gains, loss under long dependence, and reversion to baseline."""
-        p = self.p
-        if not p.m8_reliance_dynamics:
-            return
-        if kernels.ENABLED:
-            kernels.update_reliance(self, week)
-            return
-        collective = self.status >= COLLECTIVE  # collective or volunteer
-        gain = p.collective_reliance_gain * collective
-        dependent = (self.status == MAATWERK) & (self.start_week < week - 52)  # over a year
-        self.sr += gain - p.dependence_loss * dependent + p.reliance_reversion * (self.sr0 - self.sr)
-        self.ties += gain + p.reliance_reversion * (self.ties0 - self.ties)
-        np.clip(self.sr, 0.0, 1.0, out=self.sr)
-        np.clip(self.ties, 0.0, 1.0, out=self.ties)
-
-    # ---- M2 -----------------------------------------------------------------
-    def unsupported(self) -> np.ndarray:
-        """Mask of residents neither in support nor waiting (none or volunteering)."""
-        return (self.status == NONE) | (self.status == VOLUNTEER)
-
-    def free_to_ask(self, week: int) -> np.ndarray:
-        """M2: residents with an open problem, no support, not waiting, and not turned away lately."""
-        idx = self.open_cases()
-        st = self.status[idx]
-        return idx[((st == NONE) | (st == VOLUNTEER)) & (self.reask_week[idx] <= week)]
-
-    def seek_help(self, week: int, free: np.ndarray | None = None) -> np.ndarray:
-        """M2: residents past their own threshold (or in crisis) ask for help; returns them.
-
-        ``free`` may pass :meth:`free_to_ask` for this week when the caller has it.
-        """
-        free = self.free_to_ask(week) if free is None else free
-        s = self.smax[free]
-        return free[(s > self.threshold[free]) | (s >= 0.9)]
-
-    def signal_early(
-        self,
-        week: int,
-        outreach_per_1000: float,
-        initiatives_per_block: np.ndarray,
-        free: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """M2: hidden need noticed by outreach, collective presence or neighbours; returns them.
-
-        Residents with severity between ``signal_floor`` and their own threshold, who
-        would not (yet) ask, are noticed with a weekly hazard that adds outreach hours
-        per 1,000 residents, active initiatives in their block, and the share of their
-        network neighbours in contact with the team or an initiative. ``free`` may pass
-        :meth:`free_to_ask` for this week when the caller has it.
-        """
-        p = self.p
-        free = self.free_to_ask(week) if free is None else free
-        s = self.smax[free]
-        cand = free[(s >= p.signal_floor) & (s <= self.threshold[free]) & (s < 0.9)]  # would not ask
-        if cand.size == 0:
-            return cand
-        hazard = (
-            p.outreach_effect * outreach_per_1000
-            + p.presence_effect * initiatives_per_block[self.block[cand]]
-            + p.neighbour_signal_effect * self.contact_share(cand)
-        )
-        hit = self.rng.random(cand.size) < -np.expm1(-hazard)
-        return cand[hit]
-
-    def waiting(self, kind: int) -> np.ndarray:
-        """Indices of residents waiting for ``kind`` (the team, an indication or a provider)."""
-        idx = (self.wait_kind == kind).nonzero()[0]
-        return idx[self.status[idx] == WAITING]
-
-    def enqueue(self, idx: np.ndarray, week: int, kind: int = FOR_TEAM) -> None:
-        """Put residents on the waiting list, leaving any initiative or volunteer role."""
-        if idx.size == 0:
-            return
-        self.status[idx] = WAITING
-        self.wait_kind[idx] = kind
-        self.request_week[idx] = week
-        self.request_sev[idx] = self.smax[idx]
-        self.initiative[idx] = -1
-
     def close(self, idx: np.ndarray) -> None:
         """End support for residents ``idx``: back to no support."""
-        if idx.size == 0:
-            return
-        self.status[idx] = NONE
-        self.wait_kind[idx] = NOT_WAITING
-        self.worker[idx] = -1
-        self.provider[idx] = -1
-        self.initiative[idx] = -1
-        self.heavy[idx] = False
+        _close_all(idx, self.status, self.wait_kind, self.worker, self.provider, self.initiative, self.heavy)
+
+
+# ---- moves between support states, one resident at a time (used by every mechanism's loops) ----
+@jit
+def close_support(i, status, wait_kind, worker, provider, initiative, heavy):
+    """Resident ``i``'s support ends: no status, no worker, provider or initiative."""
+    status[i] = NONE
+    wait_kind[i] = NOT_WAITING
+    worker[i] = -1
+    provider[i] = -1
+    initiative[i] = -1
+    heavy[i] = False
+
+
+@jit
+def _close_all(idx, status, wait_kind, worker, provider, initiative, heavy):
+    for i in idx:
+        close_support(i, status, wait_kind, worker, provider, initiative, heavy)
+
+
+@jit
+def join_queue(i, kind, week, status, wait_kind, request_week, request_sev, smax, initiative):
+    """Resident ``i`` asks for help this week and waits for ``kind`` (team or desk), leaving any group."""
+    status[i] = WAITING
+    wait_kind[i] = kind
+    request_week[i] = week
+    request_sev[i] = smax[i]
+    initiative[i] = -1
+
+
+@jit
+def to_indication(i, ready, status, wait_kind, ready_week):
+    """Resident ``i`` waits for the municipal desk's indication, decided in week ``ready`` (M5)."""
+    status[i] = WAITING
+    wait_kind[i] = FOR_INDICATION
+    ready_week[i] = ready
+
+
+@jit
+def to_provider(i, tailored_by_team, parent, status, wait_kind, tailored, provider):
+    """Resident ``i`` waits for a maatwerk place at provider ``parent`` (-1: any) (M5/M6).
+
+    ``tailored_by_team`` marks maatwerk decided by a mandated worker rather than the desk.
+    """
+    status[i] = WAITING
+    wait_kind[i] = FOR_PROVIDER
+    tailored[i] = tailored_by_team
+    provider[i] = parent
+
+
+@jit
+def start_support(i, week, request_week, start_week, wait_kind):
+    """Resident ``i``'s support starts this week; returns the weeks waited (-1: had not asked)."""
+    waited = week - request_week[i] if request_week[i] >= 0 else -1
+    request_week[i] = -1
+    start_week[i] = week
+    wait_kind[i] = NOT_WAITING
+    return waited
+
+
+@jit
+def worst_domain(sev, i):
+    """Resident ``i``'s first worst domain (as ``argmax`` over the row)."""
+    worst = 0
+    for d in range(1, 4):
+        if sev[i, d] > sev[i, worst]:
+            worst = d
+    return worst
+
+
+@jit
+def domains_above(sev, i, threshold):
+    """M1: resident ``i``'s complexity, the number of domains with severity above ``threshold``."""
+    count = 0
+    for d in range(4):
+        if sev[i, d] > threshold:
+            count += 1
+    return count
+
+
+@jit
+def count_by(status, wanted, group, size, only_grouped=False):
+    """Residents with status ``wanted`` per value of ``group`` (0 to ``size`` - 1).
+
+    With ``only_grouped``, residents whose group is -1 are left out.
+    """
+    counts = np.zeros(size, np.int64)
+    for i in range(status.size):
+        if status[i] == wanted and (group[i] >= 0 or not only_grouped):
+            counts[group[i]] += 1
+    return counts

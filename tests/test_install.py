@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from experiments import provenance
-from model import compilation
+from model import compiled as compilation
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("model", "experiments", "calibration")

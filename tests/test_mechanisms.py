@@ -8,9 +8,9 @@ random numbers, switch on versus off.
 import numpy as np
 import pytest
 
-from model import NeighbourhoodModel
-from model.initiative import _within_room
-from model.municipality import Municipality
+from model import NeighbourhoodModel, budget, intake, problems, requests
+from model.budget import Municipality
+from model.collective import _within_room
 from model.resident import (
     CARE_SUPPORT,
     ELDERLY,
@@ -20,8 +20,8 @@ from model.resident import (
     VOLUNTEER,
     YOUTH,
     YOUTH_FAMILY,
+    domains_above,
 )
-from model.worker import LIGHT, case_hours
 
 from .conftest import mean_summary
 
@@ -34,7 +34,7 @@ def test_m1_problems_arrive_at_the_registry_rates_and_age_profile(small_model):
     new = np.zeros((4, 3))
     for _ in range(52):
         before = pop.sev.copy()
-        pop.arrive_problems()
+        problems.arrive_problems(model)
         hit = pop.sev > before
         for a in range(3):
             new[:, a] += hit[pop.age == a].sum(axis=0)
@@ -60,9 +60,9 @@ def test_m1_untreated_severity_escalates_only_with_the_mechanism(small_model, es
     pop.sev[idx] = 0.0
     pop.sev[idx, 0] = 0.6
     pop.sr[idx] = 0.2
-    zeros = np.zeros((idx.size, 4))
+    pop.status[idx] = 0  # no support
     for _ in range(10):
-        pop.evolve(idx, zeros, zeros)
+        problems.treat_and_evolve(model)
     assert bool(pop.sev[idx, 0].mean() > 0.6) is grows
 
 
@@ -70,8 +70,9 @@ def test_m1_complex_cases_count_domains_above_threshold(small_model):
     model = small_model()
     pop = model.pop
     pop.sev[:3] = [[0.5, 0.5, 0.0, 0.0], [0.9, 0.1, 0.1, 0.1], [0.5, 0.5, 0.5, 0.5]]
-    assert pop.complexity(np.arange(3)).tolist() == [2, 1, 4]
-    hours = case_hours(model, np.arange(3), np.zeros(3, bool))
+    complexity = [domains_above(pop.sev, i, model.p.complex_threshold) for i in range(3)]
+    assert complexity == [2, 1, 4]
+    hours = [intake.case_hours(False, c, model.rules["intake"][0]) for c in complexity]
     assert hours[2] > hours[0] > hours[1]
 
 
@@ -84,7 +85,7 @@ def test_m2_residents_ask_past_their_threshold(small_model):
     pop.sev[:10, 1] = pop.threshold[:10] + 0.01
     pop.sev[10:20, 1] = pop.threshold[10:20] - 0.01
     pop.smax[:] = pop.sev.max(axis=1)
-    asked = pop.seek_help(week=1)
+    asked, _ = requests.help_requests(model)
     assert set(asked.tolist()) == set(range(10))
 
 
@@ -93,10 +94,13 @@ def test_m2_outreach_uncovers_hidden_need(small_model):
     pop = model.pop
     pop.sev[:] = 0.0
     pop.status[:] = 0  # nobody in support
-    pop.sev[:200, 2] = 0.35  # hidden: above the signal floor, below most thresholds
+    pop.sev[:200, 2] = 0.35  # hidden: above the signal floor, below the thresholds
+    pop.threshold[:] = 0.5
     pop.smax[:] = pop.sev.max(axis=1)
-    none = pop.signal_early(1, 0.0, np.zeros(pop.n_blocks))
-    many = pop.signal_early(1, 200.0, np.zeros(pop.n_blocks))
+    model.outreach_per_1000 = 0.0
+    none = requests.help_requests(model)[1]
+    model.outreach_per_1000 = 200.0
+    many = requests.help_requests(model)[1]
     assert none.size == 0
     assert many.size > 150 and many.max() < 200
 
@@ -185,14 +189,16 @@ def test_m6_seconded_teams_keep_more_residents_in_maatwerk():
 def test_m6_specialist_access_keeps_mental_health_complex_cases_in_the_team(small_model):
     def light_share(access):
         model = small_model(specialist_access=access)
-        pop, worker = model.pop, model.workers[0]
+        pop = model.pop
         idx = np.arange(200)
         pop.sev[idx] = 0.0
         pop.sev[idx, MENTAL_HEALTH] = 0.45
         pop.sev[idx, CARE_SUPPORT] = 0.45
         pop.smax[idx] = 0.45
-        route = worker.decide(idx, np.zeros(idx.size, bool))
-        return (route == LIGHT).mean()
+        complexity = np.full(idx.size, 2)
+        one_worker = np.zeros(1, np.int64)
+        route, _, _ = intake.decide_routes(model, idx, complexity, one_worker, one_worker)
+        return (route == intake.LIGHT).mean()
 
     assert light_share(0.0) == 0.0
     assert light_share(1.0) == 1.0
@@ -238,17 +244,17 @@ def test_m8_neighbours_with_spare_capacity_help(small_model):
         pop = model.pop
         pop.sev[:] = 0.0
         pop.smax[:] = 0.0
-        pop.update_support()
+        problems.update_support(model)
         assert bool(pop.support.mean() > 0.1) is switch
 
 
 def test_m8_volunteers_have_more_to_give(small_model):
     model = small_model()
     pop = model.pop
-    pop.update_support()
+    problems.update_support(model)
     before = pop.support.copy()
     pop.status[:] = VOLUNTEER
-    pop.update_support()
+    problems.update_support(model)
     assert pop.support.mean() > before.mean()
 
 
@@ -260,7 +266,8 @@ def test_m8_long_dependence_erodes_and_collective_work_builds_self_reliance(smal
     pop.start_week[:100] = -200
     pop.status[100:200] = 4  # collective
     for week in range(1, 27):
-        pop.update_reliance(week)
+        model.week = week
+        problems.update_reliance(model)
     assert pop.sr[:100].mean() < start[:100].mean() - 0.02
     assert pop.sr[100:200].mean() > start[100:200].mean() + 0.02
 
@@ -307,7 +314,7 @@ def test_m9_reinvested_hours_raise_worker_capacity(small_model):
     base = sum(w.capacity for w in model.workers)
     model.municipality.spent_year = 0.5 * model.municipality.budget_year
     model.municipality.review()
-    model._reinvest_capacity()
+    budget.reinvest_capacity(model)
     assert sum(w.capacity for w in model.workers) > base
 
 

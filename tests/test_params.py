@@ -165,3 +165,10 @@ def test_docs_count_table_matches_the_registry():
     for kind, cells in rows.items():
         assert cells == [counts[kind][c] for c in SOURCE_CLASSES] + [sum(counts[kind].values())]
     assert sum(counts["all"].values()) == len(REGISTRY)
+
+
+def test_outputs_doc_is_generated_from_the_output_table():
+    from model.outputs import outputs_markdown
+
+    doc = (ROOT / "docs" / "outputs.md").read_text()
+    assert doc == outputs_markdown(), "docs/outputs.md is stale: run python -m model --write-docs"

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from model import SERIES_FIELDS, NeighbourhoodModel
-from model.resident import put_rows
 from model.series import WeeklySeries
 
 
@@ -41,18 +40,6 @@ def test_weekly_series_grows_past_the_rows_it_allocated():
     assert df["a"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert np.isnan(df["b"][3]) and df["b"][4] == 8.0
     assert series.model_vars["a"] == [0.0, 1.0, 2.0, 3.0, 4.0]
-
-
-def test_put_rows_writes_the_same_values_as_fancy_assignment():
-    rng = np.random.default_rng(0)
-    a = rng.random((50, 4))
-    b = a.copy()
-    idx = np.array([3, 7, 7, 12, 49])
-    rows = rng.random((idx.size, 4))
-    rows[2] = rows[1]  # a repeated index gets the same row
-    put_rows(a, idx, rows)
-    b[idx] = rows
-    np.testing.assert_array_equal(a, b)
 
 
 def test_mesa_batch_run_reads_the_weekly_series():

@@ -1,18 +1,31 @@
-"""Collective initiatives: peer groups, play rooms, walk-ins and debt cafes.
+"""M4 two crafts and M7 collective initiatives: peer groups, play rooms, walk-ins and debt cafes.
 
-M7 Collective initiatives (RadarAdvies, 'Sociale teams werken': the Speelkamer;
-Zorg+Welzijn and Movisie, 'Collectieve aanpak in de lead'; Pruim, 'Collectief en
-individueel werken in balans, lukt dat wel?'): a worker with collective time and skill
-starts one when enough residents in a block share a need in one domain. It is run
-first on worker hours, then handed to volunteers recruited from recovered
-participants; it costs group tariffs, a fraction of individual support per
-participant; it lowers participants' severity and raises their self-reliance and ties,
-and residents' reluctance (schroom) lowers joining. It folds without hours, money or
-people.
+M7 (RadarAdvies, 'Sociale teams werken': the Speelkamer; Zorg+Welzijn and Movisie, 'Collectieve
+aanpak in de lead'; Pruim, 'Collectief en individueel werken in balans, lukt dat wel?'). Each
+week the team's collective hours are pooled; a share ``outreach_share`` is outreach (M2), the rest
+runs initiatives, oldest first. An initiative needs ``initiative_hours x (1 - 0.75 x min(1,
+volunteers / volunteers_to_run))`` worker hours and ``participants x group_hours x group_tariff``
+euros from the collective budget; it runs when funded and given at least half its hours, with
 
-Initiatives are ordinary Mesa agents; their participants are residents whose
-``status`` is collective (or volunteer) and whose ``initiative`` holds the
-initiative's id, so recruitment and effects are vectorised over residents.
+    quality = hours share x (0.4 + 0.6 x coordinator's collective skill)          (M4)
+
+and its health rises or falls by 0.1 a week; it folds at health 0 or after 12 empty weeks.
+Residents in the block with a need in its domain join with the weekly chance ``recruit_rate x
+(1 - reluctance) x quality`` while there is room (candidates: no support, light team cases and,
+with mandate, maatwerk clients whose indication converts); recovered participants stay on as
+volunteers with chance ``volunteer_rate x (1 - reluctance)`` and leave after
+``volunteer_stay_weeks`` on average. A worker starts one, with the weekly chance ``start_rate x
+collective skill``, in the block and domain with most need (at least ``min_cluster`` residents
+above the signal floor) while initiative hours and a quarter's funds are left. Group support costs
+a fraction of individual support per participant; its effect on severity and self-reliance is in
+:mod:`model.problems`.
+
+M4 (Pruim; RadarAdvies). Collective skill grows with training and practice and decays without
+practice (:meth:`model.worker.Worker.learn`); workers practise in proportion to the share of the
+pooled hours used.
+
+Initiatives are ordinary Mesa agents; their participants are residents whose ``status`` is
+collective (or volunteer) and whose ``initiative`` holds the initiative's id.
 """
 
 from __future__ import annotations
@@ -22,8 +35,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model import kernels
-from model.resident import COLLECTIVE, MAATWERK, NONE, TEAM, VOLUNTEER
+from model.compiled import jit
+from model.resident import COLLECTIVE, MAATWERK, NONE, TEAM, VOLUNTEER, count_by
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
@@ -100,6 +113,62 @@ class Initiative(mesa.Agent):
         return self.health <= 0.0 or self.empty_weeks > EMPTY_WEEKS
 
 
+def run_collective(model: NeighbourhoodModel) -> tuple[float, float]:
+    """M4/M7: collective and outreach work; returns (hours used, EUR spent) this week."""
+    p = model.p
+    available = sum(w.collective_hours for w in model.workers)
+    if not model.workers:
+        model.outreach_per_1000 = 0.0
+        return 0.0, 0.0
+    pool = available * (1.0 - p.outreach_share) if p.m7_initiatives else 0.0
+    cost = 0.0
+    if p.m7_initiatives:
+        count_members(model)
+        funds = model.municipality.collective_funds_left()
+        for ini in sorted(model.initiatives.values(), key=lambda i: i.started):
+            pool -= ini.run(pool, funds - cost)
+            if ini.running:
+                cost += ini.cost_per_week
+        fold_initiatives(model)
+        recruit(model)
+        graduate(model)
+        pool = start_initiatives(model, pool)
+    on_initiatives = max(0.0, available * (1.0 - p.outreach_share) - pool) if p.m7_initiatives else 0.0
+    # Collective time not spent on initiatives is outreach (M2).
+    outreach = available - on_initiatives if p.m2_early_signalling else 0.0
+    used = on_initiatives + outreach
+    model.outreach_per_1000 = outreach * 1000.0 / p.n_residents
+    share = used / available if available > 0 else 0.0
+    for worker in model.workers:
+        worker.learn(worker.collective_hours * share)
+    return used, cost
+
+
+def add_initiative(model: NeighbourhoodModel, block: int, domain: int, coordinator: Worker) -> Initiative:
+    """M7: register a new initiative in ``block`` for ``domain``."""
+    ini = Initiative(model, model.next_initiative_id, block, domain, coordinator)
+    ini.running = True
+    ini.quality = 0.4 + 0.6 * coordinator.skill_collective
+    model.initiatives[ini.ident] = ini
+    model.next_initiative_id += 1
+    if model.reporting:
+        model.tally.initiatives_started += 1
+    return ini
+
+
+def fold_initiatives(model: NeighbourhoodModel) -> None:
+    """M7: initiatives without hours, money or people fold; their members leave."""
+    folded = [i for i in model.initiatives.values() if i.folded]
+    if not folded:
+        return
+    ids = np.array([i.ident for i in folded])
+    members = np.isin(model.pop.initiative, ids).nonzero()[0]
+    model.pop.close(members)
+    for ini in folded:
+        del model.initiatives[ini.ident]
+        ini.remove()
+
+
 def count_members(model: NeighbourhoodModel) -> None:
     """Set each initiative's participant and volunteer counts from the resident arrays."""
     if not model.initiatives:
@@ -107,13 +176,8 @@ def count_members(model: NeighbourhoodModel) -> None:
     pop = model.pop
     size = model.next_initiative_id
     inits = pop.initiative
-    if kernels.ENABLED:
-        part = kernels.count_by(pop.status, COLLECTIVE, inits, size)
-        vol = kernels.count_by(pop.status, VOLUNTEER, inits, size, only_grouped=True)
-    else:
-        part = np.bincount(inits[pop.status == COLLECTIVE], minlength=size)
-        vol_mask = (pop.status == VOLUNTEER) & (inits >= 0)
-        vol = np.bincount(inits[vol_mask], minlength=size)
+    part = count_by(pop.status, COLLECTIVE, inits, size)
+    vol = count_by(pop.status, VOLUNTEER, inits, size, True)
     for ini in model.initiatives.values():
         ini.participants = int(part[ini.ident])
         ini.volunteers = int(vol[ini.ident])
@@ -210,7 +274,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
     setup_cost = p.min_cluster * p.group_hours * p.group_tariff * 13  # a quarter's running
     if hours_left < p.initiative_hours or municipality.collective_funds_left() < setup_cost:
         return hours_left
-    idx = pop.open_cases()
+    idx = (pop.smax > 0.0).nonzero()[0]  # residents with an open problem
     has_need = pop.sev.take(idx, axis=0) >= p.signal_floor
     rows, doms = np.nonzero(has_need)
     counts = np.bincount(pop.block[idx[rows]] * 4 + doms, minlength=pop.n_blocks * 4)
@@ -225,7 +289,7 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
             continue
         best = (counts == counts.max()).nonzero()[0]
         cell = int(best[rng.integers(best.size)])
-        model.add_initiative(cell // 4, cell % 4, worker)
+        add_initiative(model, cell // 4, cell % 4, worker)
         counts[cell] = 0
         hours_left -= p.initiative_hours
     return hours_left
@@ -234,19 +298,28 @@ def start_initiatives(model: NeighbourhoodModel, hours_left: float) -> float:
 def graduate(model: NeighbourhoodModel) -> None:
     """M7: recovered participants leave, some as volunteers; volunteers leave in time."""
     p, pop, rng = model.p, model.pop, model.rng
-    if kernels.ENABLED:  # the same two lists in one pass
-        done, vol = kernels.graduates(pop)
-    else:
-        part = (pop.status == COLLECTIVE).nonzero()[0]
-        done = part[pop.sev.take(part * 4 + pop.primary[part]) < p.resolved_threshold]  # primary domain
-        vol = None
+    done, vol = _graduates(pop.status, pop.sev, pop.primary, pop.initiative, p.resolved_threshold)
     if done.size:
         stays = rng.random(done.size) < p.volunteer_rate * (1.0 - pop.reluctance[done])
         pop.status[done[stays]] = VOLUNTEER
         pop.close(done[~stays])
         model.tally.volunteers_recruited += int(stays.sum())
-        vol = None  # new volunteers joined the list
-    if vol is None:
-        vol = ((pop.status == VOLUNTEER) & (pop.initiative >= 0)).nonzero()[0]
+        vol = _graduates(pop.status, pop.sev, pop.primary, pop.initiative, p.resolved_threshold)[1]
     if vol.size:
         pop.close(vol[rng.random(vol.size) < 1.0 / p.volunteer_stay_weeks])
+
+
+@jit
+def _graduates(status, sev, primary, initiative, resolved):
+    """Participants whose primary need is resolved, and volunteers of an initiative; in index order."""
+    done = np.empty(status.size, np.int64)
+    vol = np.empty(status.size, np.int64)
+    n_done = n_vol = 0
+    for i in range(status.size):
+        if status[i] == COLLECTIVE and sev[i, primary[i]] < resolved:
+            done[n_done] = i
+            n_done += 1
+        elif status[i] == VOLUNTEER and initiative[i] >= 0:
+            vol[n_vol] = i
+            n_vol += 1
+    return done[:n_done], vol[:n_vol]

@@ -1,4 +1,8 @@
-"""The municipality: pays every euro, runs the indication desk, and reviews once a year.
+"""M9 the municipality's budget: it pays every euro, caps visits, and reviews once a year.
+
+Each week the team (or the pre-2015 desk) costs ``FTE x hours_per_fte x worker_hour_cost`` plus
+the hours bought with reinvested savings, maatwerk ``clients x maatwerk_cost_year / 52``, and
+collective provisions what the running initiatives spend (:mod:`model.collective`).
 
 M5 Indications (RadarAdvies, 'Sociale teams werken'; Van Arum, 'Sociale wijkteams are
 here to stay'): without mandate a heavy case waits for a municipal indication, with a
@@ -12,7 +16,7 @@ provisions and into team capacity ("herinvesteren ... ook in capaciteit en exper
 the latter capped at a share of the team's own hours.
 
 M10 The pre-2015 approach (RadarAdvies): with no team, residents go to the desk for
-an indication and then to a provider; lighter needs are turned away.
+an indication and then to a provider; lighter needs are turned away (:mod:`model.providers`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+
+from model.resident import MAATWERK
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
@@ -96,3 +102,29 @@ class Municipality(mesa.Agent):
                 self.reinvested = self.extra_team_hours * 52.0 * p.worker_hour_cost + to_collective
         self.spent_year = 0.0
         self.collective_spent = 0.0
+
+
+def book_costs(model: NeighbourhoodModel, collective_cost: float) -> dict[str, float]:
+    """M9: this week's spending by kind (EUR), paid by the municipality."""
+    p = model.p
+    fte = model.team_fte if model.workers else p.desk_fte_per_1000 * p.n_residents / 1000.0
+    team = fte * p.hours_per_fte * p.worker_hour_cost
+    if model.workers:
+        team += model.municipality.extra_team_hours * p.worker_hour_cost
+    clients = int((model.pop.status == MAATWERK).sum())
+    maatwerk = clients * p.maatwerk_cost_year / 52.0
+    model.municipality.pay(team, maatwerk, collective_cost)
+    return {"team": team, "maatwerk": maatwerk, "collective": collective_cost}
+
+
+def review_year(model: NeighbourhoodModel) -> None:
+    """M9: the yearly review; the team hours bought with reinvested savings go to the workers."""
+    model.municipality.review()
+    reinvest_capacity(model)
+
+
+def reinvest_capacity(model: NeighbourhoodModel) -> None:
+    """M9: spread the team hours bought with reinvested savings over the workers."""
+    extra = model.municipality.extra_team_hours / max(len(model.workers), 1)
+    for worker in model.workers:
+        worker.capacity = worker.base_capacity + extra

@@ -1,0 +1,435 @@
+"""The output table: every KPI a run reports, declared once (DESIGN section 6).
+
+Each :class:`Output` carries its name, unit, short label, meaning and how it is aggregated. The
+weekly series' columns (:data:`SERIES`, one row per reported week) and the one-row summary
+(:data:`SUMMARY`) are the two parts of the table; :data:`SERIES_FIELDS` and
+:data:`SUMMARY_FIELDS` (name -> (unit, meaning)), the summary itself (:func:`summarise`), the
+scenario figures' panels, the browser's summary table and the table in ``docs/ODD.md``
+(:func:`outputs_markdown`) are derived from it. The burn-in is never reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.reporters import Tally
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the summary is aggregated from: the running sums of a run's reported weeks."""
+
+    tally: Tally
+    n: int  # residents
+    budget_per_resident: float  # EUR per resident per year
+
+    @property
+    def weeks(self) -> int:
+        return max(self.tally.weeks, 1)
+
+    @property
+    def years(self) -> float:
+        return self.weeks / 52.0
+
+    @property
+    def per_1000(self) -> float:
+        return 1000.0 / self.n
+
+    def mean(self, name: str) -> float:
+        """Mean of a weekly value over the reported weeks (weeks where it is undefined count as 0)."""
+        return self.tally.sums.get(name, 0.0) / self.weeks if name in self.tally.sums else 0.0
+
+    def cost(self, kind: str) -> float:
+        """Mean weekly cost of ``kind`` in EUR per resident per year."""
+        return self.mean(f"cost_{kind}") * 52.0 / self.n
+
+    def cost_total(self) -> float:
+        return sum(self.cost(kind) for kind in ("team", "maatwerk", "collective"))
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """How a summary value is formed: in words (for the docs) and as a function of the totals."""
+
+    text: str
+    value: Callable[[Totals], float]
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else 0.0
+
+
+def weekly_mean(name: str) -> Aggregation:
+    return Aggregation(f"mean of weekly `{name}`", lambda t: t.mean(name))
+
+
+def weekly_mean_per_1000(name: str) -> Aggregation:
+    return Aggregation(f"mean of weekly `{name}` per 1,000 residents", lambda t: t.mean(name) * t.per_1000)
+
+
+def count_per_1000_year(count: str) -> Aggregation:
+    return Aggregation(
+        f"`{count}` over the reported weeks, per 1,000 residents per year",
+        lambda t: getattr(t.tally, count) * t.per_1000 / t.years,
+    )
+
+
+def count_per_year(count: str) -> Aggregation:
+    return Aggregation(
+        f"`{count}` over the reported weeks, per year", lambda t: getattr(t.tally, count) / t.years
+    )
+
+
+def ratio(num: str, den: str) -> Aggregation:
+    return Aggregation(
+        f"`{num}` / `{den}` over the reported weeks (0 without any)",
+        lambda t: _ratio(getattr(t.tally, num), getattr(t.tally, den)),
+    )
+
+
+def youth_ratio(num: int, den: int, text: str) -> Aggregation:
+    """A ratio of the yearly youth counts (under-23s, any support, youth care users, team only)."""
+
+    def value(t: Totals) -> float:
+        sums = [sum(year[i] for year in t.tally.youth_years) for i in range(4)]
+        return _ratio(sums[num], sums[den])
+
+    return Aggregation(text + ", over the reported calendar years", value)
+
+
+def neighbour_share() -> Aggregation:
+    return Aggregation(
+        "severity removed by neighbours / by own strength, neighbours and support",
+        lambda t: _ratio(t.tally.removed["neighbours"], sum(t.tally.removed.values())),
+    )
+
+
+def cost(kind: str) -> Aggregation:
+    return Aggregation(f"mean of weekly `cost_{kind}` x 52 / residents", lambda t: t.cost(kind))
+
+
+@dataclass(frozen=True)
+class Output:
+    """One reported value: weekly (a series column) or one per run (a summary field)."""
+
+    name: str
+    unit: str
+    label: str
+    meaning: str
+    aggregation: Aggregation | None = None  # summary fields only
+    percent: bool = False  # a share, shown in per cent in figures and tables
+    panel: bool = False  # a panel of the scenario comparison figure (``experiments.plots``)
+
+
+_PER_1000 = "per 1,000 residents"
+_PER_1000_YEAR = "per 1,000 residents per year"
+_EUR = "EUR per resident per year"
+_EUR_WEEK = "EUR per week"
+
+#: The weekly series, in column order. Each is recorded as it is at the end of the week.
+SERIES: tuple[Output, ...] = (
+    Output("week", "week", "Week", "Week since the start of the reported period (1 = first reported week)."),
+    Output("requests", "residents", "Requests", "New help requests this week (asked or signalled)."),
+    Output(
+        "signalled", "residents", "Signalled", "Of which noticed early by outreach, presence or neighbours."
+    ),
+    Output("intakes", "residents", "Intakes", "New cases taken on by the team (or desk) this week."),
+    Output(
+        "caught_early_share",
+        "share of intakes",
+        "Caught early",
+        "Share of this week's intakes below the heavy threshold.",
+        percent=True,
+    ),
+    Output(
+        "maatwerk_starts",
+        "residents",
+        "Escalations to maatwerk",
+        "New maatwerk clients this week (escalations).",
+    ),
+    Output(
+        "waiting", "residents", "Waiting list", "Residents on a waiting list (team, indication or provider)."
+    ),
+    Output("team_cases", "residents", "Team cases", "Open team support cases."),
+    Output(
+        "caseload_per_fte",
+        "cases per FTE",
+        "Caseload",
+        "Residents assigned to a worker (team support or awaiting indication) per FTE.",
+    ),
+    Output(
+        "collective_time_share",
+        "share of direct hours",
+        "Collective share of worker time",
+        "Worker time spent collectively.",
+        percent=True,
+    ),
+    Output(
+        "overloaded_share",
+        "share of workers",
+        "Overloaded workers",
+        "Workers whose individual demand exceeds capacity.",
+    ),
+    Output("initiatives", "initiatives", "Initiatives running", "Running collective initiatives."),
+    Output("participants", "residents", "Participants", "Participants in collective initiatives."),
+    Output("volunteers", "residents", "Volunteers", "Volunteers in collective initiatives."),
+    Output("maatwerk_clients", "residents", "Maatwerk clients", "Residents receiving maatwerk."),
+    Output("self_reliance_mean", "0-1", "Self-reliance", "Mean self-reliance of all residents."),
+    Output("severity_mean", "0-1", "Severity", "Mean worst-domain severity of all residents."),
+    Output(
+        "hidden_need",
+        "residents",
+        "Hidden heavy need",
+        "Residents with heavy need (above the heavy threshold) and no support.",
+    ),
+    Output("cost_team", _EUR_WEEK, "Cost: team", "Cost of the team (or the pre-2015 desk)."),
+    Output("cost_maatwerk", _EUR_WEEK, "Cost: maatwerk", "Cost of maatwerk."),
+    Output("cost_collective", _EUR_WEEK, "Cost: collective", "Cost of collective provisions."),
+)
+
+#: The one-row summary of a run, in field order.
+SUMMARY: tuple[Output, ...] = (
+    Output(
+        "cases_per_1000_year",
+        _PER_1000_YEAR,
+        "Help requests",
+        "New help requests (asked or signalled).",
+        count_per_1000_year("requests"),
+    ),
+    Output(
+        "signalled_share",
+        "share of requests",
+        "Signalled early",
+        "Requests that came from early signalling.",
+        ratio("signalled", "requests"),
+        percent=True,
+    ),
+    Output(
+        "caught_early_share",
+        "share of intakes",
+        "Prevention: cases caught early",
+        "Prevention: intakes below the heavy threshold.",
+        ratio("intakes_early", "intakes"),
+        percent=True,
+        panel=True,
+    ),
+    Output(
+        "escalations_per_1000_year",
+        _PER_1000_YEAR,
+        "Escalations to maatwerk",
+        "New maatwerk clients.",
+        count_per_1000_year("maatwerk_starts"),
+        panel=True,
+    ),
+    Output(
+        "intake_severity_mean",
+        "severity 0-1",
+        "Severity at intake",
+        "Mean worst-domain severity at intake.",
+        ratio("intake_severity", "intakes"),
+    ),
+    Output(
+        "self_reliance_mean",
+        "0-1",
+        "Self-reliance",
+        "Mean self-reliance over residents and weeks.",
+        weekly_mean("self_reliance_mean"),
+        panel=True,
+    ),
+    Output(
+        "neighbour_share_of_need",
+        "share",
+        "Need met by neighbours",
+        "Share of all severity reduction done by neighbours.",
+        neighbour_share(),
+    ),
+    Output(
+        "waiting_per_1000",
+        _PER_1000,
+        "Waiting list",
+        "Mean residents on a waiting list.",
+        weekly_mean_per_1000("waiting"),
+    ),
+    Output(
+        "wait_weeks_mean",
+        "weeks",
+        "Wait for support",
+        "Mean time from request to the start of support.",
+        ratio("wait_weeks", "supports_started"),
+        panel=True,
+    ),
+    Output(
+        "caseload_per_fte",
+        "cases per FTE",
+        "Caseload",
+        "Mean residents assigned to a worker, per FTE.",
+        weekly_mean("caseload_per_fte"),
+    ),
+    Output(
+        "collective_time_share",
+        "share of direct hours",
+        "Collective work",
+        "Share of worker time spent collectively.",
+        weekly_mean("collective_time_share"),
+        percent=True,
+        panel=True,
+    ),
+    Output(
+        "overloaded_worker_share",
+        "share of workers",
+        "Overloaded workers",
+        "Mean share of overloaded workers.",
+        weekly_mean("overloaded_share"),
+        percent=True,
+    ),
+    Output(
+        "initiatives_active",
+        "initiatives",
+        "Initiatives running",
+        "Mean running collective initiatives.",
+        weekly_mean("initiatives"),
+    ),
+    Output(
+        "initiatives_started_per_year",
+        "per year",
+        "Initiatives started",
+        "Collective initiatives started.",
+        count_per_year("initiatives_started"),
+    ),
+    Output(
+        "participants_per_1000",
+        _PER_1000,
+        "Collective initiatives",
+        "Mean participants in initiatives.",
+        weekly_mean_per_1000("participants"),
+    ),
+    Output(
+        "volunteers_per_1000",
+        _PER_1000,
+        "Volunteers",
+        "Mean volunteers in initiatives.",
+        weekly_mean_per_1000("volunteers"),
+    ),
+    Output(
+        "maatwerk_clients_per_1000",
+        _PER_1000,
+        "Residents in maatwerk",
+        "Mean maatwerk clients, all domains.",
+        weekly_mean_per_1000("maatwerk_clients"),
+        panel=True,
+    ),
+    Output(
+        "wmo_maatwerk_per_1000",
+        _PER_1000,
+        "Wmo maatwerk",
+        "Mean maatwerk clients, care & support (Wmo).",
+        weekly_mean_per_1000("wmo_maatwerk"),
+    ),
+    Output(
+        "youth_support_share",
+        "share of under-23s",
+        "Youth with support",
+        "Under-23s receiving any support in a year: team, collective or maatwerk.",
+        youth_ratio(1, 0, "under-23s with any support / under-23s"),
+    ),
+    Output(
+        "youth_care_share",
+        "share of under-23s",
+        "Youth care",
+        "Under-23s with registered youth care in a year: maatwerk, or team support registered"
+        " as a youth-care trajectory (heavy, or lasting youth_registration_weeks).",
+        youth_ratio(2, 0, "youth care users / under-23s"),
+    ),
+    Output(
+        "youth_care_team_share",
+        "share of youth care users",
+        "Youth care by the team",
+        "Of these, helped by the team itself (registered team support, no maatwerk that year).",
+        youth_ratio(3, 2, "users with team care only / youth care users"),
+    ),
+    Output(
+        "hidden_need_per_1000",
+        _PER_1000,
+        "Hidden heavy need",
+        "Mean residents with heavy need and no support.",
+        weekly_mean_per_1000("hidden_need"),
+        panel=True,
+    ),
+    Output(
+        "unmet_need_per_1000_year",
+        "severity-weeks per 1,000 residents per year",
+        "Unmet need",
+        "Severity of residents above the signal floor without support, summed over weeks.",
+        count_per_1000_year("unmet"),
+        panel=True,
+    ),
+    Output("cost_team_per_resident_year", _EUR, "Cost: team", "Team (or desk) cost.", cost("team")),
+    Output("cost_maatwerk_per_resident_year", _EUR, "Cost: maatwerk", "Maatwerk cost.", cost("maatwerk")),
+    Output(
+        "cost_collective_per_resident_year",
+        _EUR,
+        "Cost: collective",
+        "Collective provisions.",
+        cost("collective"),
+    ),
+    Output(
+        "cost_total_per_resident_year",
+        _EUR,
+        "Total cost",
+        "Total cost.",
+        Aggregation("sum of the three costs", Totals.cost_total),
+        panel=True,
+    ),
+    Output(
+        "budget_balance_per_resident_year",
+        _EUR,
+        "Budget balance",
+        "Budget minus total cost.",
+        Aggregation("budget_per_resident - total cost", lambda t: t.budget_per_resident - t.cost_total()),
+    ),
+    Output(
+        "reported_weeks",
+        "weeks",
+        "Reported weeks",
+        "Weeks reported (after the burn-in).",
+        Aggregation("weeks reported", lambda t: float(t.tally.weeks)),
+    ),
+)
+
+#: The summary fields by name.
+OUTPUTS: dict[str, Output] = {o.name: o for o in SUMMARY}
+#: Summary fields shown in per cent.
+PERCENT: frozenset[str] = frozenset(o.name for o in SUMMARY if o.percent)
+SERIES_FIELDS: dict[str, tuple[str, str]] = {o.name: (o.unit, o.meaning) for o in SERIES}
+SUMMARY_FIELDS: dict[str, tuple[str, str]] = {o.name: (o.unit, o.meaning) for o in SUMMARY}
+
+
+def summarise(tally: Tally, n: int, budget_per_resident: float) -> dict[str, float]:
+    """The one-row summary (see :data:`SUMMARY`) of the reported weeks, for ``n`` residents."""
+    totals = Totals(tally, n, budget_per_resident)
+    return {o.name: float(o.aggregation.value(totals)) for o in SUMMARY}
+
+
+def display_unit(name: str) -> str:
+    """A summary field's unit as figures and tables show it: shares in per cent."""
+    o = OUTPUTS[name]
+    return o.unit.replace("share of ", "% of ") if o.percent and o.unit.startswith("share of") else o.unit
+
+
+def outputs_markdown() -> str:
+    """``docs/outputs.md``: the output table, summary fields then weekly series."""
+    lines = [
+        "# Outputs",
+        "",
+        "Generated from the output table in `model/outputs.py` by `python -m model --write-docs`.",
+        "",
+        "| summary field | label | unit | meaning | aggregation |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| `{o.name}` | {o.label} | {o.unit} | {o.meaning} | {o.aggregation.text} |" for o in SUMMARY]
+    lines += ["", "| weekly series | label | unit | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{o.name}` | {o.label} | {o.unit} | {o.meaning} |" for o in SERIES]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,227 @@
+"""M1 Problems and M8 self- and shared reliance: how need arrives, grows, shrinks and is carried.
+
+M1 (Van Arum, 'Sociale wijkteams are here to stay'). New problems arrive per domain *d* and age
+group *a* as Poisson counts with mean ``rate[d, a] x residents[a]`` a week (the ``arrival_*``
+parameters, shaped by age); each adds ``new_problem_severity x U(0.5, 1.5)`` to one resident's
+domain, capped at 1. Each week every open problem changes, per domain, as
+
+    level = s + (1 - treated) x s x escalation_rate x (1 - sr) x (1 - support)   (M1 escalation)
+    down  = rec x (own_recovery_rate x sr + neighbour_help x support + relief)
+    s'    = clip(level - down, 0, 1), and 0 below 0.02 (a trace of a problem is no problem)
+
+where *sr* is self-reliance, *support* what the network offers (M8), *treated* and *relief* what
+the resident's support holds back and removes this week (team: ``team_effect x skill x service x
+visit factor`` in every domain, mental health scaled by specialist access; maatwerk:
+``maatwerk_effect x fit`` and a group: ``collective_effect x quality``, in their primary domain),
+and *rec* 1 where the domain has need, ``1 - elderly_care_chronicity`` for elderly care needs.
+Several domains above ``complex_threshold`` make a complex case (:func:`model.resident.domains_above`).
+
+M8 (Zorg+Welzijn/Movisie; Wijland). A neighbour's spare capacity is ``sr x (1 - smax)``, doubled
+for volunteers; ``support = min(1, ties x mean spare capacity of the network neighbours)``.
+Solving a problem with own strength raises self-reliance by ``self_reliance_gain`` times the
+severity removed; each week ``sr += gain - dependence_loss x [maatwerk over a year] +
+reliance_reversion x (sr0 - sr)`` and ``ties += gain + reliance_reversion x (ties0 - ties)``,
+with ``gain = collective_reliance_gain`` for participants and volunteers; both stay in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.compiled import jit, pairwise_sum, rules
+from model.resident import CARE_SUPPORT, COLLECTIVE, MAATWERK, MENTAL_HEALTH, TEAM, VOLUNTEER
+
+if TYPE_CHECKING:
+    from model.neighbourhood import NeighbourhoodModel
+
+
+def problem_rules(model: NeighbourhoodModel) -> np.record:
+    """The parameter values the M1/M8 loops read."""
+    p = model.p
+    return rules(
+        team_effect=p.team_effect,
+        maatwerk_effect=p.maatwerk_effect,
+        standard_fit=p.standard_fit,
+        collective_effect=p.collective_effect,
+        own_recovery_rate=p.own_recovery_rate,
+        neighbour_help=p.neighbour_help,
+        escalation_rate=p.escalation_rate,
+        self_reliance_gain=p.self_reliance_gain,
+        mental_health_factor=0.5 + 0.5 * p.specialist_access if p.m6_provider_behaviour else 1.0,
+        escalation=bool(p.m1_escalation),
+        reliance_dynamics=bool(p.m8_reliance_dynamics),
+        mandate_rules=bool(p.m5_mandate_rules),
+        collective_reliance_gain=p.collective_reliance_gain,
+        dependence_loss=p.dependence_loss,
+        reliance_reversion=p.reliance_reversion,
+    )
+
+
+# ---- M1 arrival ---------------------------------------------------------------------------------
+def arrive_problems(model: NeighbourhoodModel) -> None:
+    """M1: draw this week's new problems per domain and age group, and add their severity.
+
+    The number of new problems in each (domain, age) cell is Poisson; the residents who get them
+    are drawn uniformly within the age group (all cells in one draw).
+    """
+    pop, rng = model.pop, model.rng
+    counts = rng.poisson(pop.cell_rate).ravel()  # cells d*3 + a
+    total = int(counts.sum())
+    if total == 0:
+        return
+    u = rng.random(2 * total)
+    _arrive(
+        counts, u, pop.by_age, pop.age_offset, pop.age_sizes, model.p.new_problem_severity, pop.sev, pop.smax
+    )
+
+
+@jit
+def _arrive(counts, u, by_age, age_offset, age_sizes, severity, sev, smax):
+    total = u.size // 2
+    who = np.empty(total, np.int64)
+    k = 0
+    for cell in range(counts.size):  # cells d*3 + a, each problem in turn
+        a = cell % 3
+        for _ in range(counts[cell]):
+            who[k] = by_age[age_offset[a] + np.int64(u[k] * age_sizes[a])]
+            sev[who[k], cell // 3] += severity * (0.5 + u[total + k])
+            k += 1
+    for i in who:
+        for d in range(4):
+            sev[i, d] = min(sev[i, d], 1.0)
+        smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
+
+
+# ---- M8 network support and self-reliance --------------------------------------------------------
+def update_support(model: NeighbourhoodModel) -> None:
+    """M8: what each resident's network neighbours offer this week (``pop.support``, 0-1)."""
+    pop = model.pop
+    indptr, indices = pop.adj_u32
+    on = bool(model.p.m8_reliance_dynamics)
+    pop.support = _support(pop.sr, pop.smax, pop.status, pop.ties, pop.degree, indptr, indices, on)
+
+
+@jit
+def _support(sr, smax, status, ties, degree, indptr, indices, reliance_on):
+    n = sr.size
+    spare = np.zeros(n)  # what each resident can offer: self-reliance x (1 - own worst severity)
+    if reliance_on:
+        for j in range(n):
+            spare[j] = sr[j] * (1.0 - smax[j]) * (2.0 if status[j] == VOLUNTEER else 1.0)
+    out = np.empty(n)
+    for i in range(n):
+        offered = 0.0  # neighbour by neighbour, in index order (every tie weighs 1)
+        for k in range(indptr[i], indptr[i + 1]):
+            offered += spare[indices[k]]
+        out[i] = min(1.0, ties[i] * offered / degree[i])
+    return out
+
+
+def update_reliance(model: NeighbourhoodModel) -> None:
+    """M8: collective gains, loss under long dependence, and reversion to baseline."""
+    pop = model.pop
+    if model.p.m8_reliance_dynamics:
+        rules = model.rules["problems"]
+        _reliance(pop.sr, pop.ties, pop.sr0, pop.ties0, pop.status, pop.start_week, model.week, rules)
+
+
+@jit
+def _reliance(sr, ties, sr0, ties0, status, start_week, week, rules):
+    r = rules[0]
+    for i in range(sr.size):
+        st = status[i]
+        gain = r.collective_reliance_gain * (1.0 if st >= COLLECTIVE else 0.0)
+        dependent = 1.0 if (st == MAATWERK and start_week[i] < week - 52) else 0.0
+        s = sr[i] + ((gain - r.dependence_loss * dependent) + r.reliance_reversion * (sr0[i] - sr[i]))
+        t = ties[i] + (gain + r.reliance_reversion * (ties0[i] - ties[i]))
+        sr[i] = min(max(s, 0.0), 1.0)
+        ties[i] = min(max(t, 0.0), 1.0)
+
+
+# ---- M1/M8 severity under support ----------------------------------------------------------------
+def treat_and_evolve(model: NeighbourhoodModel) -> dict[str, float]:
+    """M1/M3/M6/M7/M8: one week of severity change for everyone with an open problem.
+
+    Team support works on every domain (the generalist approach), scaled by the worker's
+    individual skill, the share of demand the worker can meet and the visit cap; maatwerk and
+    collective arrangements work on their own domain. Returns the severity removed by own
+    strength, neighbours and support.
+    """
+    pop = model.pop
+    visit = model.municipality.visit_factor
+    intensity = np.array([w.service for w in model.workers], float) * visit
+    skill = np.array([w.skill_individual for w in model.workers], float)
+    quality = np.zeros(max(model.next_initiative_id, 1))
+    for ini in model.initiatives.values():
+        quality[ini.ident] = ini.quality
+    care = (pop.status, pop.worker, pop.primary, pop.tailored, pop.initiative)
+    own, neighbours, support = _evolve_all(
+        pop.sev,
+        pop.smax,
+        pop.sr,
+        pop.support,
+        pop.care_recovery,
+        care,
+        intensity,
+        skill,
+        quality,
+        model.rules["problems"],
+    )
+    return {"own": own, "neighbours": neighbours, "support": support}
+
+
+@jit
+def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, quality, rules):
+    """The module's equation for every resident with an open problem, in index order (M1)."""
+    r = rules[0]
+    status, worker, primary, tailored, initiative = care
+    treated = np.empty(4)  # what support holds back (treated) and removes (relief), per domain
+    relief = np.empty(4)
+    own = np.empty(4)  # the push down by own strength, neighbours and support, and the share of it
+    nb = np.empty(4)  # that took effect (less than 1 where severity reached 0)
+    rel = np.empty(4)
+    frac = np.empty(4)
+    rows = np.empty((3, smax.size))  # severity removed by own strength, neighbours, support
+    k = 0
+    for i in range(smax.size):
+        if not smax[i] > 0.0:
+            continue
+        treated[:] = 0.0
+        relief[:] = 0.0
+        if status[i] == TEAM:  # every domain: the generalist approach
+            w = worker[i]
+            for d in range(4):
+                domain = r.mental_health_factor if d == MENTAL_HEALTH else 1.0
+                relief[d] = r.team_effect * (skill[w] * intensity[w]) * domain
+                treated[d] = intensity[w]
+        elif status[i] == MAATWERK:  # the primary domain
+            fit = 1.0 if (not r.mandate_rules or tailored[i]) else r.standard_fit
+            relief[primary[i]] = r.maatwerk_effect * fit
+            treated[primary[i]] = 1.0
+        elif status[i] == COLLECTIVE:
+            q = quality[initiative[i]]
+            relief[primary[i]] = r.collective_effect * q
+            treated[primary[i]] = q
+        s_r, u = sr[i], support[i]
+        rate = r.escalation_rate * (1.0 - s_r) * (1.0 - u)
+        for d in range(4):
+            s = sev[i, d]
+            rec = (1.0 if s > 0.0 else 0.0) * (care_recovery[i] if d == CARE_SUPPORT else 1.0)
+            own[d] = r.own_recovery_rate * s_r * rec
+            nb[d] = r.neighbour_help * u * rec
+            rel[d] = relief[d] * rec
+            down = own[d] + nb[d] + rel[d]
+            level = (1.0 - treated[d]) * (s * rate) + s if r.escalation else s
+            frac[d] = min(level / (down if down > 0.0 else np.inf), 1.0)
+            new = min(max(level - down, 0.0), 1.0)
+            sev[i, d] = new if new >= 0.02 else 0.0  # a trace of a problem is no problem
+        smax[i] = max(max(sev[i, 0], sev[i, 1]), max(sev[i, 2], sev[i, 3]))
+        rows[0, k] = (own[0] * frac[0] + own[2] * frac[2]) + (own[1] * frac[1] + own[3] * frac[3])
+        rows[1, k] = (nb[0] * frac[0] + nb[2] * frac[2]) + (nb[1] * frac[1] + nb[3] * frac[3])
+        rows[2, k] = (rel[0] * frac[0] + rel[2] * frac[2]) + (rel[1] * frac[1] + rel[3] * frac[3])
+        if r.reliance_dynamics:
+            sr[i] = min(1.0, s_r + r.self_reliance_gain * rows[0, k])
+        k += 1
+    return pairwise_sum(rows[0], 0, k), pairwise_sum(rows[1], 0, k), pairwise_sum(rows[2], 0, k)
