@@ -122,9 +122,11 @@ def add_output_options(
         help="continue an interrupted run in --out: compute only the runs not stored yet",
     )
     if replace_by_default:
-        parser.set_defaults(overwrite=True)
+        parser.set_defaults(replace_same_kind=True)
+        help_text = "replace any earlier results in --out (else only an earlier result of this command)"
     else:
-        group.add_argument("--overwrite", action="store_true", help="replace earlier results in --out")
+        help_text = "replace earlier results in --out (never files that are not wijkteam results)"
+    group.add_argument("--overwrite", action="store_true", help=help_text)
     group.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -141,6 +143,7 @@ def execute_kwargs(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "out": args.out,
         "resume": args.resume,
         "overwrite": args.overwrite and not args.resume,
+        "replace_same_kind": getattr(args, "replace_same_kind", False) and not args.resume,
         "progress": not args.quiet,
         "command": command,
     }
