@@ -29,7 +29,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -53,10 +55,6 @@ from model import run as model_run
 PARAM_PREFIX = "p_"
 
 Runner = Callable[..., tuple[dict[str, float], pd.DataFrame]]
-
-
-class WorkerLost(RuntimeError):
-    """A local worker process died; what finished is stored and ``resume`` continues."""
 
 
 class SchedulerError(RuntimeError):
@@ -175,9 +173,32 @@ def _mark_failed(row: dict[str, Any], error: str) -> None:
     row.update({k: math.nan for k in SUMMARY_FIELDS})
 
 
-def _worker_init() -> None:
-    """Local workers ignore Ctrl-C: the main process stops the pool and stores what is done."""
+def _worker_init(parent: int) -> None:
+    """Local workers ignore Ctrl-C (the main process stops the pool and stores what is done)
+    and exit when the main process ``parent`` is gone, so a killed sweep leaves no orphans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    while _alive(parent):
+        time.sleep(interval)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 # ---- the executor ---------------------------------------------------------------------
@@ -530,44 +551,117 @@ def _run_chunks(
 
 
 def _run_local(chunks, workers, collect_series, runner):
+    """Chunks on a local process pool, in completion order.
+
+    A worker process that dies (out of memory, killed) breaks the pool. The pool is then
+    rebuilt, the runs that were in flight are run again one at a time on a pool of their
+    own, so only a run that kills its worker again is recorded as failed (with the reason),
+    and the batch goes on.
+    """
+    queue: deque[list[Task]] = deque(chunks)
+    while queue:
+        lost = yield from _pool_session(queue, workers, collect_series, runner)
+        suspects = [task for chunk in lost for task in chunk]
+        if suspects:
+            yield from _run_isolated(suspects, collect_series, runner)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["experiments.executor"])
     with _deferred_interrupts():  # a Ctrl-C while workers start is handled once they have
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
         )
+
+
+def _pool_session(queue: deque, workers: int, collect_series: bool, runner: Runner | None):
+    """Run chunks from ``queue`` until it is empty or a worker dies; return the chunks then lost."""
+    pool = _start_pool(min(workers, len(queue)))
+    running: dict[Future, list[Task]] = {}
+    lost: list[list[Task]] = []
     clean = False
-    try:
-        queue = iter(chunks)
-        running: dict[Future, list[Task]] = {}
-        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
+
+    def submit(n: int) -> None:
         with _deferred_interrupts():
-            for chunk in _take(queue, 2 * workers):
-                running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
-        while running:
+            for _ in range(min(n, len(queue))):
+                chunk = queue.popleft()
+                try:
+                    running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
+                except BrokenProcessPool:
+                    lost.append(chunk)
+
+    try:
+        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
+        submit(2 * workers)
+        while running and not lost:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 chunk = running.pop(fut)
                 if isinstance(fut.exception(), BrokenProcessPool):
-                    raise WorkerLost(
-                        "a worker process died (out of memory or killed?); the finished runs are "
-                        "stored: continue with --resume"
-                    )
+                    lost.append(chunk)
+                else:
+                    yield _result_or_failure(fut, chunk)
+            if not lost:
+                submit(len(finished))
+        for fut in list(running):  # the pool broke: what else finished is kept, the rest is lost
+            chunk = running.pop(fut)
+            if fut.cancel() or isinstance(fut.exception(), BrokenProcessPool):
+                lost.append(chunk)
+            else:
                 yield _result_or_failure(fut, chunk)
-                with _deferred_interrupts():
-                    for nxt in _take(queue, 1):
-                        running[pool.submit(run_chunk, nxt, collect_series, runner)] = nxt
         clean = True
     finally:
-        with _deferred_interrupts():
-            if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
+        _stop_pool(pool, clean)
+    return lost
+
+
+def _run_isolated(tasks: list[Task], collect_series: bool, runner: Runner | None):
+    """Run tasks one at a time on a one-worker pool; a task that kills it is recorded as failed."""
+    pool = _start_pool(1)
+    clean = False
+    try:
+        for task in tasks:
+            with _deferred_interrupts():
+                fut = pool.submit(run_chunk, [task], collect_series, runner)
                 processes = list(getattr(pool, "_processes", {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for process in processes:
-                    process.terminate()
-                for process in processes:
-                    process.join(timeout=10)
-            pool.shutdown(wait=True, cancel_futures=True)
+            wait([fut])
+            if isinstance(fut.exception(), BrokenProcessPool):
+                codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                yield _failed_rows([task], _death_reason(codes[0] if codes else None))
+                pool.shutdown(wait=True)
+                pool = _start_pool(1)
+            else:
+                yield _result_or_failure(fut, [task])
+        clean = True
+    finally:
+        _stop_pool(pool, clean)
+
+
+def _death_reason(exitcode: int | None) -> str:
+    """Why a worker process died, for the ``error`` column."""
+    if exitcode is None:
+        return "worker process died (exit status unknown)"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = ": out of memory, or killed" if name == "SIGKILL" else ""
+        return f"worker process died (exit {exitcode}, {name}{hint})"
+    return f"worker process died (exit {exitcode})"
+
+
+def _stop_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
+    with _deferred_interrupts():
+        if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=10)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_dask(chunks, client, collect_series, runner):
@@ -590,19 +684,23 @@ def _run_dask(chunks, client, collect_series, runner):
 
 
 def _result_or_failure(fut: Any, chunk: list[Task]):
-    """The chunk's results, or each of its runs recorded as failed if the worker died."""
+    """The chunk's results, or each of its runs recorded as failed if the chunk raised."""
     try:
         return fut.result()
     except Exception as exc:
-        message = _error_text(exc, "worker failed: ")
-        rows = []
-        for task in chunk:
-            row = _task_row(task)
-            row.update({PARAM_PREFIX + k: v for k, v in validate(task.params).items()})
-            _mark_failed(row, message)
-            row["elapsed_s"] = math.nan
-            rows.append(row)
-        return rows, []
+        return _failed_rows(chunk, _error_text(exc, "worker failed: "))
+
+
+def _failed_rows(chunk: list[Task], message: str) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Rows recording each run of ``chunk`` as failed with ``message``."""
+    rows = []
+    for task in chunk:
+        row = _task_row(task)
+        row.update({PARAM_PREFIX + k: v for k, v in validate(task.params).items()})
+        _mark_failed(row, message)
+        row["elapsed_s"] = math.nan
+        rows.append(row)
+    return rows, []
 
 
 def _take(iterator: Iterator, n: int) -> list:
@@ -644,8 +742,6 @@ def _interrupt_handler(signum, frame):
 @contextmanager
 def _terminate_as_interrupt():
     """Treat SIGTERM (``kill``) like Ctrl-C, so finished runs are stored before exiting."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return

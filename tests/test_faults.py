@@ -13,14 +13,18 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from experiments import execute, make_tasks
 from experiments.cli import main
+from experiments.executor import _alive
 from experiments.store import DB_NAME, ResultsStore
+from model import run as model_run
 
 TINY = ["--residents", "200", "--weeks", "8", "--burn-in", "2", "--workers", "1", "--quiet"]
 SWEEP = ["sweep", "--param", "mandate=0:1:3", "--replicates", "2"]
@@ -218,3 +222,89 @@ def test_result_tables_are_as_readable_as_figures(tmp_path):
         os.umask(previous)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir() if not p.name.startswith(".")}
     assert set(modes.values()) == {0o644}, modes
+
+
+# ---- 6. a run that kills its worker ---------------------------------------------------------
+TINY_SETUP = {"n_residents": 200, "weeks": 8, "burn_in_weeks": 2}
+
+
+def killer_runner(params, seed, collect):
+    """A run that kills its own worker process at mandate 0.5, as the out-of-memory killer would."""
+    if params["mandate"] == 0.5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return model_run(params, seed=seed, collect=collect)
+
+
+def test_a_run_that_kills_its_worker_is_a_failed_run_not_a_hang(tmp_path):
+    out = tmp_path / "w"
+    tasks = make_tasks([{"mandate": m} for m in (0.0, 0.5, 1.0)], replicates=2, setup=TINY_SETUP)
+    outcome = execute(tasks, out, workers=2, chunk_size=2, progress=False, runner=killer_runner)
+    runs = outcome.runs
+    assert outcome.computed == 6 and outcome.failed == 2
+    bad = runs[runs["status"] != "ok"]
+    assert list(bad["p_mandate"]) == [0.5] * 2
+    assert bad["error"].str.startswith("worker process died (exit -9, SIGKILL").all(), list(bad["error"])
+    reference = execute(tasks, None, workers=1, progress=False).runs
+    pd.testing.assert_frame_equal(
+        results_only(runs[runs["status"] == "ok"]), results_only(reference[reference["p_mandate"] != 0.5])
+    )
+    resumed = execute(tasks, out, workers=2, resume=True, progress=False, runner=killer_runner)
+    assert resumed.computed == 2 and resumed.failed == 2  # tried again, failed again, no hang
+    assert json.loads((out / "manifest.json").read_text())["runs"] == {
+        "total": 6, "done": 4, "failed": 2, "todo": 0
+    }  # fmt: skip
+
+
+def results_only(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["elapsed_s"]).sort_values("run_id").reset_index(drop=True)
+
+
+# ---- 7. no orphans ----------------------------------------------------------------------------
+def sleepy_runner(params, seed, collect):
+    """Notes its worker's pid, then works for a long time."""
+    Path(os.environ["WIJKTEAM_TEST_PIDS"], str(os.getpid())).touch()
+    time.sleep(120)
+    return model_run(params, seed=seed, collect=collect)
+
+
+SLEEPY_SWEEP = """
+from experiments import execute, make_tasks
+from tests.test_faults import sleepy_runner
+tasks = make_tasks([{"mandate": 0.0}, {"mandate": 1.0}], setup={"n_residents": 200, "weeks": 8})
+print("ready", flush=True)
+execute(tasks, None, workers=2, chunk_size=1, progress=False, runner=sleepy_runner)
+"""
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _gone(pids: list[int], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if not any(_alive(pid) for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_die_with_their_main_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("WIJKTEAM_TEST_PIDS", str(tmp_path))
+    main_process = spawn(SLEEPY_SWEEP)
+    try:
+        assert _gone_until(lambda: len(list(tmp_path.iterdir())) == 2, time.monotonic() + 120)
+        workers = [int(p.name) for p in tmp_path.iterdir()]
+        forkserver = {_parent_of(pid) for pid in workers} - {main_process.pid}
+    finally:
+        main_process.send_signal(signal.SIGKILL)
+        main_process.wait()
+    assert _gone(workers + sorted(forkserver), time.monotonic() + 20)
+
+
+def _gone_until(condition, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
