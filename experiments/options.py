@@ -41,6 +41,14 @@ def positive_int(text: str) -> int:
     return _whole_number(text, 1, "must be at least 1")
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    value = _whole_number(text, 1, "must be at least 1")
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 1-65535")
+    return value
+
+
 def seed_int(text: str) -> int:
     """An argparse type: a non-negative whole number (a base seed)."""
     return _whole_number(text, 0, "must not be negative")
@@ -101,7 +109,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=positive_int,
         metavar="N",
-        help="local worker processes (default: all cores; 1 runs in this process)",
+        help="local worker processes (default and at most: all cores; 1 runs in this process)",
     )
     group.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)"
@@ -136,7 +144,12 @@ def setup_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def execute_kwargs(args: argparse.Namespace, command: str) -> dict[str, Any]:
-    """API keyword arguments for the executor."""
+    """API keyword arguments for the executor (``--workers`` capped at the cores, as it is there)."""
+    from experiments.executor import default_workers
+
+    cores = default_workers()
+    if args.workers and args.workers > cores and not args.scheduler:
+        print(f"wijkteam: note: --workers {args.workers} capped at the {cores} cores here", file=sys.stderr)
     return {
         "workers": args.workers,
         "scheduler": args.scheduler,

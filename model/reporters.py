@@ -15,7 +15,10 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "requests": ("residents", "New help requests this week (asked or signalled)."),
     "signalled": ("residents", "Of which noticed early by outreach, presence or neighbours."),
     "intakes": ("residents", "New cases taken on by the team (or desk) this week."),
-    "caught_early_share": ("share", "Share of this week's intakes below the heavy threshold."),
+    "caught_early_share": (
+        "share",
+        "Share of this week's intakes below the heavy threshold; NaN (undefined) in a week without intakes.",
+    ),
     "maatwerk_starts": ("residents", "New maatwerk clients this week (escalations)."),
     "waiting": ("residents", "Residents on a waiting list (team, indication or provider)."),
     "team_cases": ("residents", "Open team support cases."),
@@ -40,7 +43,10 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
 SUMMARY_FIELDS: dict[str, tuple[str, str]] = {
     "cases_per_1000_year": ("per 1,000 residents per year", "New help requests (asked or signalled)."),
     "signalled_share": ("share of requests", "Requests that came from early signalling."),
-    "caught_early_share": ("share of intakes", "Prevention: intakes below the heavy threshold."),
+    "caught_early_share": (
+        "share of intakes",
+        "Prevention: intakes below the heavy threshold (0 if there were no intakes).",
+    ),
     "escalations_per_1000_year": ("per 1,000 residents per year", "New maatwerk clients."),
     "intake_severity_mean": ("severity 0-1", "Mean worst-domain severity at intake."),
     "self_reliance_mean": ("0-1", "Mean self-reliance over residents and weeks."),

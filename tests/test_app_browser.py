@@ -92,6 +92,7 @@ def test_page_renders_steps_and_resets_in_chromium(server, tmp_path):
                 ),
             )
             page.set_default_timeout(PAGE_TIMEOUT_MS)
+            expect.set_options(timeout=PAGE_TIMEOUT_MS)  # expect() has its own 5 s default
             page.goto(server)
 
             # The page renders: controls, the lever panel and the figures (map, KPI plots).

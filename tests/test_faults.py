@@ -17,13 +17,17 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from experiments import execute, make_tasks
 from experiments.cli import main
-from experiments.executor import _alive
+from experiments.designs import parse_param
+from experiments.executor import _alive, default_workers
+from experiments.scenario import load as load_scenario
 from experiments.store import DB_NAME, ResultsStore
+from model import REGISTRY, ParameterError, validate
 from model import run as model_run
 
 TINY = ["--residents", "200", "--weeks", "8", "--burn-in", "2", "--workers", "1", "--quiet"]
@@ -308,3 +312,75 @@ def _gone_until(condition, deadline: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+# ---- 8. legal bounds --------------------------------------------------------------------------
+def test_the_model_runs_with_every_arrival_rate_at_zero():
+    zero = {name: 0.0 for name in REGISTRY if name.startswith("arrival_")}
+    assert len(zero) == 4
+    summary, weekly = model_run(seed=1, n_residents=200, weeks=8, burn_in_weeks=2, **zero)
+    assert summary["cases_per_1000_year"] == 0.0 and summary["escalations_per_1000_year"] == 0.0
+    assert summary["caught_early_share"] == 0.0  # documented: 0 without intakes
+    assert weekly["caught_early_share"].isna().all()  # documented: NaN in a week without intakes
+
+
+# ---- 9. --workers ------------------------------------------------------------------------------
+def test_workers_are_capped_at_the_cores(tmp_path, capsys):
+    out = tmp_path / "many"
+    assert main([*SWEEP, *TINY, "--workers", "1000", "--out", str(out)]) == 0
+    assert f"--workers 1000 capped at the {default_workers()} cores" in capsys.readouterr().err
+    assert json.loads((out / "manifest.json").read_text())["executor"]["workers"] == default_workers()
+
+
+# ---- 10. one line, not a traceback -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["sweep", "--param", "mandate=,"], "malformed --param 'mandate=,': no values"),
+        (["sweep", "--param", "mandate", "--scheduler", "notanaddress"], "Dask scheduler at 'notanaddress'"),
+        (["sweep", "--sample", "100000000"], "--sample must be in [1, 1,000,000]"),
+        (["sweep", "--param", "mandate=0:1:2000000"], "'mandate=0:1:2000000': STEPS must be in [1, 1,0"),
+        (["run", "NOT_UTF8"], "not UTF-8 text"),
+        (["viz", "--port", "99999"], "99999 is not a port: use 1-65535"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, match):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('title = "Caf\xe9"\n'.encode("latin-1"))
+    argv = [str(bad) if a == "NOT_UTF8" else a for a in argv]
+    out = tmp_path / "out"
+    extra = [] if argv[0] == "viz" else [*TINY, "--out", str(out)]
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main([*argv, *extra]))
+    one_line_error(capsys, exit_info.value.code, match)
+    assert not out.exists()
+
+
+# ---- 11. one rule for values, in Python, TOML and on the command line -----------------------
+def test_numpy_scalars_are_numbers_and_switches_follow_one_rule(tmp_path):
+    p = validate(
+        {
+            "mandate": np.float32(0.5),
+            "min_cluster": np.int64(3),
+            "steering": np.array(1.0),
+            "pre_2015": np.bool_(True),
+        }
+    )
+    assert (p["mandate"], p["min_cluster"], p["steering"], p["pre_2015"]) == (0.5, 3, 1.0, True)
+    assert type(p["min_cluster"]) is int and type(p["pre_2015"]) is bool
+    words = {True: ("true", "Yes", "on", "1", 1, 1.0, np.int64(1)), False: ("false", "NO", "off", "0", 0)}
+    toml = tmp_path / "switch.toml"
+    for expected, values in words.items():
+        for value in values:
+            assert validate({"pre_2015": value})["pre_2015"] is expected
+            if isinstance(value, str):
+                assert parse_param(f"pre_2015={value}") == ("pre_2015", expected)
+            text = f'"{value}"' if isinstance(value, str) else str(int(value))
+            head = 'name = "switch"\ntitle = "t"\nrationale = "r"\nsource = "s"\n'
+            toml.write_text(f"{head}[params]\npre_2015 = {text}\n")
+            assert load_scenario(toml).params["pre_2015"] is expected
+    for bad in (2, 0.5, "maybe"):
+        with pytest.raises(ParameterError, match="expected true or false"):
+            validate({"pre_2015": bad})
+    with pytest.raises(ParameterError, match="expected a number"):
+        validate({"mandate": np.bool_(True)})
