@@ -6,11 +6,14 @@ calibration) goes through :func:`execute`:
 - tasks are built once, up front, from explicit parameter dicts (:func:`make_tasks`), with
   seeds derived deterministically from the base seed, so results do not depend on the
   number of workers, the chunking or on resuming;
-- tasks run in chunks on a local ``concurrent.futures`` process pool (default: all cores),
-  in this process (``workers=1``), or on a ``dask.distributed`` cluster (``scheduler=``);
-- finished chunks are written atomically to the results store as they arrive; with
-  ``resume=True`` only runs without a stored result are computed;
-- a run that raises is recorded (parameters, seed, error) and the batch goes on;
+- tasks run in chunks on a local ``concurrent.futures`` process pool (default and at
+  most: all cores), in this process (``workers=1``), or on a ``dask.distributed`` cluster
+  (``scheduler=``);
+- this process alone writes the results store (:mod:`experiments.store`): each finished
+  chunk is committed as it arrives, a run's row and series in one transaction; with
+  ``resume=True`` only runs not stored whole are computed;
+- a run that raises is recorded (parameters, seed, error) and the batch goes on; so is a
+  run that kills its worker process (the pool is rebuilt, see :func:`_run_local`);
 - a progress bar shows runs done, rate and time left; the manifest records the rest.
 
 Example (what ``experiments/sensitivity.py`` would do with a SALib sample)::

@@ -149,6 +149,11 @@ def _process_start(pid: int | None) -> str | None:
     return datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
 
 
+def _ours_in_passing(name: str) -> bool:
+    """The store's own files, or their temporary names while they are being written."""
+    return name.startswith((DB_NAME, HOLDER_NAME, "." + HOLDER_NAME))
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     return "Could not set lock" in str(exc)
 
@@ -217,7 +222,8 @@ class ResultsStore:
                     "read them with pandas.read_parquet; use another --out, or --overwrite to replace them"
                 )
             self._remove(("parts", *STORE_FILES, *GENERATED))
-        others = sorted(p.name for p in self.path.iterdir() if p.name != HOLDER_NAME)
+        # (a store another process is creating this instant is found by the lock, not here)
+        others = sorted(p.name for p in self.path.iterdir() if not _ours_in_passing(p.name))
         if others:
             raise StoreError(
                 f"{self.path} is not empty and holds no wijkteam results (e.g. {others[0]}); "
