@@ -14,16 +14,16 @@ import sys
 from collections.abc import Sequence
 
 from experiments.designs import DesignError
-from experiments.executor import WorkerLost
+from experiments.executor import SchedulerError
 from experiments.options import CommandError, Parser
 from experiments.scenario import ScenarioError
 from experiments.store import StoreError
 from model import ParameterError, warm_up
 
 #: Subcommand modules under ``experiments.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "viz")
+COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "export", "viz")
 
-USER_ERRORS = (ParameterError, ScenarioError, DesignError, StoreError, CommandError)
+USER_ERRORS = (ParameterError, ScenarioError, DesignError, StoreError, CommandError, SchedulerError)
 
 
 def build_parser() -> Parser:
@@ -61,16 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"wijkteam: error: {exc}", file=sys.stderr)
         return 2
-    except WorkerLost as exc:
-        print(f"wijkteam: error: {exc}", file=sys.stderr)
-        return 1
     except (OSError, TimeoutError) as exc:
-        if getattr(args, "scheduler", None):
-            print(
-                f"wijkteam: error: cannot use the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr
-            )
-            return 1
-        raise
+        if not getattr(args, "scheduler", None):
+            raise
+        print(f"wijkteam: error: lost the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         out = getattr(args, "out", None)
         where = f"; the finished runs are stored in {out}: add --resume to continue" if out else ""

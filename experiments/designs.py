@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from model import ParameterError
 from model.params import REGISTRY, Param, policy_levers
 
 DESIGNS = ("grid", "lhs", "sobol")
@@ -55,6 +54,12 @@ class Axis:
         steps = self.steps or default_steps
         raw = np.linspace(self.low, self.high, steps) if steps > 1 else np.array([self.low])
         return _unique([_cast(p, v) for v in raw])
+
+    def size(self, default_steps: int = DEFAULT_STEPS) -> int:
+        """The number of grid values at most (without building them)."""
+        if self.values is not None:
+            return len(self.values)
+        return 2 if REGISTRY[self.name].type is bool else self.steps or default_steps
 
     def scale(self, unit: np.ndarray) -> list[Any]:
         """Map samples in [0, 1) onto this axis (a value list is indexed)."""
@@ -95,10 +100,12 @@ def parse_param(text: str) -> tuple[str, Axis | Any]:
             steps = _number(text, parts[2])
             if not float(steps).is_integer() or steps < 1:
                 raise DesignError(f"malformed --param '{text}': STEPS must be a whole number ≥ 1")
-            steps = int(steps)
+            steps = _steps(int(steps), f"malformed --param '{text}': STEPS")
         return name, Axis(name, float(low), float(high), steps)
     if "," in spec:
         values = tuple(_unique(p.check(_value(text, p, v)) for v in spec.split(",") if v.strip()))
+        if not values:
+            raise DesignError(f"malformed --param '{text}': no values between the commas")
         return name, Axis(name, values=values)
     return name, p.check(_value(text, p, spec))
 
@@ -136,7 +143,9 @@ def axes_from(spec: Mapping[str, Any] | Sequence[str] | None) -> tuple[list[Axis
             low, high = p.check(value[0]), p.check(value[1])
             if low > high:
                 raise DesignError(f"parameter '{name}': the low bound exceeds the high bound")
-            steps = int(value[2]) if len(value) == 3 else None
+            steps = None
+            if len(value) == 3:
+                steps = _steps(int(value[2]), f"parameter '{name}': the number of steps")
             axes.append(Axis(name, float(low), float(high), steps))
         elif isinstance(value, (list, np.ndarray)):
             axes.append(Axis(name, values=tuple(_unique(p.check(v) for v in value))))
@@ -166,14 +175,16 @@ def build_design(
             raise DesignError("nothing to sweep: give --param NAME=LO:HI:STEPS or --sample N")
         axes = [Axis(n, float(REGISTRY[n].low), float(REGISTRY[n].high)) for n in policy_levers()]
         axes = [a for a in axes if a.name not in (fixed or {})]
-    if sample is not None and sample < 1:
-        raise DesignError(f"--sample must be at least 1, not {sample}")
+    if sample is not None and not 1 <= sample <= MAX_GRID:
+        raise DesignError(f"--sample must be in [1, {MAX_GRID:,}] (design points), not {sample:,}")
     fixed = dict(fixed or {})
     if design == "grid":
-        values = [a.grid(sample or DEFAULT_STEPS) for a in axes]
-        count = math.prod(len(v) for v in values)
+        count = math.prod(a.size(sample or DEFAULT_STEPS) for a in axes)  # before building it
         if count > MAX_GRID:
-            raise DesignError(f"the grid has {count} points; use fewer steps or --design lhs")
+            raise DesignError(
+                f"the grid has {count:,} points, more than {MAX_GRID:,}; use fewer steps or --design lhs"
+            )
+        values = [a.grid(sample or DEFAULT_STEPS) for a in axes]
         return [
             {**fixed, **dict(zip([a.name for a in axes], combo, strict=True))}
             for combo in itertools.product(*values)
@@ -213,11 +224,7 @@ def _number(text: str, raw: str) -> float:
 def _value(text: str, p: Param, raw: str) -> Any:
     raw = raw.strip()
     if p.type is bool:
-        if raw.lower() in ("true", "1", "yes"):
-            return True
-        if raw.lower() in ("false", "0", "no"):
-            return False
-        raise ParameterError(f"parameter '{p.name}' = {raw!r} is not allowed: expected {p.allowed}")
+        return p.check(raw)  # the registry's one rule for switches
     number = _number(text, raw)
     return int(number) if p.type is int and number.is_integer() else number
 
@@ -227,8 +234,10 @@ def _cast(p: Param, value: float) -> Any:
 
 
 def _unique(values) -> list[Any]:
-    out: list[Any] = []
-    for v in values:
-        if v not in out:
-            out.append(v)
-    return out
+    return list(dict.fromkeys(values))
+
+
+def _steps(steps: int, what: str) -> int:
+    if not 1 <= steps <= MAX_GRID:
+        raise DesignError(f"{what} must be in [1, {MAX_GRID:,}], not {steps:,}")
+    return steps

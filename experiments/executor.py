@@ -6,11 +6,14 @@ calibration) goes through :func:`execute`:
 - tasks are built once, up front, from explicit parameter dicts (:func:`make_tasks`), with
   seeds derived deterministically from the base seed, so results do not depend on the
   number of workers, the chunking or on resuming;
-- tasks run in chunks on a local ``concurrent.futures`` process pool (default: all cores),
-  in this process (``workers=1``), or on a ``dask.distributed`` cluster (``scheduler=``);
-- finished chunks are written atomically to the results store as they arrive; with
-  ``resume=True`` only runs without a stored result are computed;
-- a run that raises is recorded (parameters, seed, error) and the batch goes on;
+- tasks run in chunks on a local ``concurrent.futures`` process pool (default and at
+  most: all cores), in this process (``workers=1``), or on a ``dask.distributed`` cluster
+  (``scheduler=``);
+- this process alone writes the results store (:mod:`experiments.store`): each finished
+  chunk is committed as it arrives, a run's row and series in one transaction; with
+  ``resume=True`` only runs not stored whole are computed;
+- a run that raises is recorded (parameters, seed, error) and the batch goes on; so is a
+  run that kills its worker process (the pool is rebuilt, see :func:`_run_local`);
 - a progress bar shows runs done, rate and time left; the manifest records the rest.
 
 Example (what ``experiments/sensitivity.py`` would do with a SALib sample)::
@@ -29,7 +32,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -44,7 +49,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from experiments.provenance import git_info, package_versions
-from experiments.store import ResultsStore, StoreError
+from experiments.store import DB_NAME, ResultsStore
+from experiments.store import FORMAT as STORE_FORMAT
 from model import REGISTRY, SUMMARY_FIELDS, validate
 from model import run as model_run
 
@@ -54,8 +60,8 @@ PARAM_PREFIX = "p_"
 Runner = Callable[..., tuple[dict[str, float], pd.DataFrame]]
 
 
-class WorkerLost(RuntimeError):
-    """A local worker process died; what finished is stored and ``resume`` continues."""
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be used; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -170,9 +176,32 @@ def _mark_failed(row: dict[str, Any], error: str) -> None:
     row.update({k: math.nan for k in SUMMARY_FIELDS})
 
 
-def _worker_init() -> None:
-    """Local workers ignore Ctrl-C: the main process stops the pool and stores what is done."""
+def _worker_init(parent: int) -> None:
+    """Local workers ignore Ctrl-C (the main process stops the pool and stores what is done)
+    and exit when the main process ``parent`` is gone, so a killed sweep leaves no orphans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    while _alive(parent):
+        time.sleep(interval)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 # ---- the executor ---------------------------------------------------------------------
@@ -195,6 +224,11 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def capped_workers(workers: int | None) -> int:
+    """Local worker processes: as asked, but at most one per core (default: all cores)."""
+    return min(workers or default_workers(), default_workers())
 
 
 def chunk_size_for(n_tasks: int, workers: int) -> int:
@@ -227,6 +261,7 @@ def execute(
     collect_series: bool = False,
     resume: bool = False,
     overwrite: bool = False,
+    replace_same_kind: bool = False,
     progress: bool = True,
     command: str | None = None,
     info: Mapping[str, Any] | None = None,
@@ -239,20 +274,25 @@ def execute(
     tasks:
         From :func:`make_tasks` (or built by hand; run ids must be unique).
     out:
-        Results folder (``results/<name>``); ``None`` keeps everything in memory.
+        Results folder (``results/<name>``); ``None`` keeps everything in memory. This
+        process holds the folder (its DuckDB database) until the batch ends; a second
+        process gets a :class:`~experiments.store.StoreError` naming the holder.
     workers:
-        Local processes (default: all cores); 1 runs in this process.
+        Local processes (default, and at most: all cores); 1 runs in this process.
     scheduler:
         Address of a Dask scheduler (``tcp://host:8786``) or a ``dask.distributed.Client``;
         when given, the chunks run on that cluster and ``workers`` is ignored. The
         workers must be able to import ``experiments`` and ``model`` (install the
         project on every worker machine).
     resume:
-        Keep runs already stored in ``out`` (which must come from the same design) and
-        compute only the others; runs recorded as failed are tried again.
+        Keep runs already stored in ``out`` (which must come from the same design, as
+        stored in its database) and compute only the others; runs recorded as failed,
+        or stored without their full weekly series, are computed again.
     overwrite:
-        Replace earlier results in ``out``; without it (or ``resume``) a non-empty
-        folder is an error.
+        Replace earlier results in ``out``; without it (or ``resume``) a folder holding
+        results is an error. A folder that holds other files is never cleared.
+    replace_same_kind:
+        Replace earlier results of the same ``kind`` without ``overwrite`` (``wijkteam run``).
     info:
         Extra entries for the manifest (design, scenarios, ...).
     runner:
@@ -261,76 +301,123 @@ def execute(
     """
     if len({t.run_id for t in tasks}) != len(tasks):
         raise ValueError("run ids of the tasks are not unique")
+    options = dict(
+        kind=kind,
+        workers=workers,
+        chunk_size=chunk_size,
+        collect_series=collect_series,
+        resume=resume,
+        overwrite=overwrite,
+        replace_same_kind=replace_same_kind,
+        progress=progress,
+        command=command,
+        info=info,
+        runner=runner,
+    )
     if isinstance(scheduler, str):  # connect before anything is written
-        from dask.distributed import Client
+        with connect_scheduler(scheduler) as client:
+            return execute(tasks, out, scheduler=client, **options)
+    if out is None:
+        return _execute(tasks, None, scheduler=scheduler, **options)
+    store = ResultsStore(out).open(overwrite=overwrite and not resume, command=command)
+    try:
+        return _execute(tasks, store, scheduler=scheduler, **options)
+    finally:
+        store.close()
 
-        with Client(scheduler, timeout="20s") as client:
-            return execute(
-                tasks,
-                out,
-                kind=kind,
-                scheduler=client,
-                chunk_size=chunk_size,
-                collect_series=collect_series,
-                resume=resume,
-                overwrite=overwrite,
-                progress=progress,
-                command=command,
-                info=info,
-                runner=runner,
-            )
-    store = ResultsStore(out) if out is not None else None
-    fingerprint = design_fingerprint(tasks, collect_series)
+
+def connect_scheduler(address: str) -> Any:
+    """A ``dask.distributed.Client`` for ``address``, or a :class:`SchedulerError` in one line."""
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise SchedulerError(
+            f"cannot use the Dask scheduler at '{address}' (expected tcp://HOST:PORT of a running "
+            f"scheduler): {reason}"
+        ) from None
+
+
+def _execute(tasks: Sequence[Task], store: ResultsStore | None, **o: Any) -> Outcome:
+    """:func:`execute` once the store (if any) is held."""
+    fingerprint = design_fingerprint(tasks, o["collect_series"])
     done_ids: set[int] = set()
-    sessions: list[dict[str, Any]] = []
+    old: dict[str, Any] = {}
     if store is not None:
-        old = store.read_manifest()
-        if resume and store.exists():
-            if old is not None and old.get("design_sha256") != fingerprint:
-                raise StoreError(
-                    f"{store.path} holds results of a different design (other parameters, seeds "
-                    "or sizes); use another --out, or --overwrite to replace them"
-                )
-            stored = store.read_runs()
-            if not stored.empty:
-                done_ids = set(stored.loc[stored["status"] == "ok", "run_id"].astype(int))
-            sessions = list((old or {}).get("sessions", []))
-        elif store.exists():
-            if not overwrite:
-                raise StoreError(
-                    f"{store.path} already holds results; add --resume to continue them or "
-                    "--overwrite to replace them"
-                )
-            store.clear()
+        store.prepare(
+            fingerprint,
+            resume=o["resume"],
+            overwrite=o["overwrite"],
+            replaceable=o["kind"] if o["replace_same_kind"] else None,
+        )
+        old = store.read_manifest() or {}
+        done_ids = store.done_ids(_expected_weeks(tasks) if o["collect_series"] else None)
+        store.start(design_frame(tasks), fingerprint, o["kind"])
     todo = [t for t in tasks if t.run_id not in done_ids]
-    local_workers = 1 if scheduler is not None else (workers or default_workers())
+    scheduler = o["scheduler"]
+    local_workers = 1 if scheduler is not None else capped_workers(o["workers"])
     n_workers = _cluster_size(scheduler) or local_workers
-    size = chunk_size or chunk_size_for(len(todo), n_workers)
+    size = o["chunk_size"] or chunk_size_for(len(todo), n_workers)
+    executor = {
+        "backend": "dask" if scheduler is not None else ("in-process" if local_workers == 1 else "local"),
+        "workers": None if scheduler is not None else local_workers,
+        "scheduler": _scheduler_address(scheduler),
+        "chunk_size": size,
+        "chunking": "fixed" if o["chunk_size"] else "guided: shrinking to 1 run towards the end",
+    }
+    manifest = build_manifest(
+        tasks, store, old, kind=o["kind"], command=o["command"], info=o["info"], executor=executor,
+        done=len(done_ids), todo=len(todo), fingerprint=fingerprint, collect_series=o["collect_series"],
+    )  # fmt: skip
+    if store is not None:
+        store.write_manifest(manifest)
+    if o["chunk_size"]:
+        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    else:
+        chunks = guided_chunks(todo, size, n_workers)
+    return _collect(tasks, chunks, store, manifest, local_workers, **o)
+
+
+def build_manifest(
+    tasks: Sequence[Task],
+    store: ResultsStore | None,
+    old: Mapping[str, Any],
+    *,
+    kind: str,
+    command: str | None,
+    info: Mapping[str, Any] | None,
+    executor: Mapping[str, Any],
+    done: int,
+    todo: int,
+    fingerprint: str,
+    collect_series: bool,
+) -> dict[str, Any]:
+    """The manifest of a batch: the one place its fields are set (``manifest.json``).
+
+    ``old`` is the stored manifest of the folder (a resumed batch keeps its sessions).
+    """
     git = git_info()
     session = {
         "started": _now(),
         "finished": None,
         "status": "running",
-        "to_compute": len(todo),
+        "to_compute": todo,
         "git_commit": git["commit"],  # a resumed sweep records the code of each session
     }
-    manifest = {
+    return {
         "name": store.path.name if store else None,
         "kind": kind,
         "command": command or "python API (experiments.execute)",
         "status": "running",
-        "created": (store.read_manifest() or {}).get("created", _now()) if store else _now(),
+        "created": old.get("created", session["started"]),
         "started": session["started"],
         "finished": None,
-        "runs": {"total": len(tasks), "done": len(done_ids), "failed": 0, "todo": len(todo)},
+        "runs": {"total": len(tasks), "done": done, "failed": 0, "todo": todo},
         "design_sha256": fingerprint,
-        "executor": {
-            "backend": "dask" if scheduler is not None else ("in-process" if local_workers == 1 else "local"),
-            "workers": None if scheduler is not None else local_workers,
-            "scheduler": _scheduler_address(scheduler),
-            "chunk_size": size,
-            "chunking": "fixed" if chunk_size else "guided: shrinking to 1 run towards the end",
-        },
+        "store": {"database": DB_NAME, "format": STORE_FORMAT} if store else None,
+        "executor": dict(executor),
         "seeds": {
             "rule": "numpy.random.SeedSequence([base_seed, replicate]) (common random numbers) "
             "or SeedSequence([base_seed, replicate, point])",
@@ -344,93 +431,107 @@ def execute(
         },
         "versions": package_versions(),
         "git": git,
-        "sessions": sessions + [session],
+        "sessions": list(old.get("sessions", [])) + [session],
     }
-    if store is not None:
-        store.path.mkdir(parents=True, exist_ok=True)
-        store.write_manifest(manifest)
 
+
+def _collect(
+    tasks: Sequence[Task],
+    chunks: list[list[Task]],
+    store: ResultsStore | None,
+    manifest: dict[str, Any],
+    local_workers: int,
+    **o: Any,
+) -> Outcome:
+    """Run the chunks, store each as it comes back, and finish the manifest."""
     rows: list[dict[str, Any]] = []
     series: list[pd.DataFrame] = []
-    pending_rows: list[dict[str, Any]] = []
-    pending_series: list[pd.DataFrame] = []
-    last_flush = time.monotonic()
     status = "interrupted"  # until every chunk has come back
-
-    def flush() -> None:
-        nonlocal last_flush
-        if store is not None and pending_rows:
-            store.write_part(_frame(pending_rows), _concat(pending_series))
-        pending_rows.clear()
-        pending_series.clear()
-        last_flush = time.monotonic()
-
-    if chunk_size:
-        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    else:
-        chunks = guided_chunks(todo, size, n_workers)
+    todo = sum(len(c) for c in chunks)
+    computed = failed = 0
     bar = tqdm(
         total=len(tasks),
-        initial=len(tasks) - len(todo),
+        initial=len(tasks) - todo,
         unit="run",
-        desc=manifest["name"] or kind,
-        disable=not progress,
+        desc=manifest["name"] or o["kind"],
+        disable=not o["progress"],
         dynamic_ncols=True,
         file=sys.stderr,
     )
+    runs_of = _run_chunks(chunks, local_workers, o["scheduler"], o["collect_series"], o["runner"])
     try:
-        with (
-            _terminate_as_interrupt(),
-            closing(_run_chunks(chunks, local_workers, scheduler, collect_series, runner)) as results,
-        ):
+        with _terminate_as_interrupt(), closing(runs_of) as results:
             for chunk_rows, chunk_series in results:
-                rows += chunk_rows
-                series += chunk_series
-                pending_rows.extend(chunk_rows)
-                pending_series.extend(chunk_series)
-                failed_now = sum(r["status"] != "ok" for r in rows)
+                if store is not None:
+                    with _deferred_interrupts():  # a chunk is committed whole
+                        store.write_runs(_frame(chunk_rows), _concat(chunk_series))
+                else:
+                    rows += chunk_rows
+                    series += chunk_series
+                computed += len(chunk_rows)
+                failed += sum(r["status"] != "ok" for r in chunk_rows)
                 bar.update(len(chunk_rows))
-                if failed_now:
-                    bar.set_postfix(failed=failed_now)
-                if len(pending_rows) >= max(size, 20) or time.monotonic() - last_flush > 15.0:
-                    flush()
+                if failed:
+                    bar.set_postfix(failed=failed)
         status = "done"
     finally:
         bar.close()
-        flush()
-        failed = sum(r["status"] != "ok" for r in rows)
-        session.update(finished=_now(), status=status, computed=len(rows), failed=failed)
-        manifest.update(status=status, finished=session["finished"])
-        if store is not None:
-            if status == "done":
-                all_runs, all_series = store.merge()
-            else:
-                all_runs = store.read_runs()
-                all_series = pd.DataFrame()
-            n_ok = int((all_runs["status"] == "ok").sum()) if not all_runs.empty else 0
-            n_failed = int((all_runs["status"] != "ok").sum()) if not all_runs.empty else 0
-            manifest["runs"] = {
-                "total": len(tasks),
-                "done": n_ok,
-                "failed": n_failed,
-                "todo": len(tasks) - n_ok - n_failed,
-            }
-            store.write_manifest(manifest)
-    if store is None:
+        _finish(manifest, store, status, computed, failed, len(tasks))
+    if store is not None:
+        store.export()
+        all_runs, all_series = store.read_runs(), store.read_series()
+    else:
         all_runs = _frame(rows).sort_values("run_id").reset_index(drop=True) if rows else pd.DataFrame()
         all_series = _concat(series)
         if all_series is not None and not all_series.empty:
             all_series = all_series.sort_values(["run_id", "week"]).reset_index(drop=True)
-        manifest["runs"].update(done=len(rows) - failed, failed=failed, todo=0)
     return Outcome(
         runs=all_runs,
         series=all_series if all_series is not None else pd.DataFrame(),
         total=len(tasks),
-        computed=len(rows),
+        computed=computed,
         failed=int(manifest["runs"]["failed"]),
         out=store.path if store else None,
         manifest=manifest,
     )
+
+
+def _finish(
+    manifest: dict[str, Any], store: ResultsStore | None, status: str, computed: int, failed: int, total: int
+) -> None:
+    """Close the session in the manifest and store it (also after an interruption)."""
+    session = manifest["sessions"][-1]
+    session.update(finished=_now(), status=status, computed=computed, failed=failed)
+    manifest.update(status=status, finished=session["finished"])
+    n_ok, n_failed = store.counts() if store is not None else (computed - failed, failed)
+    manifest["runs"] = {"total": total, "done": n_ok, "failed": n_failed, "todo": total - n_ok - n_failed}
+    if store is not None:
+        store.write_manifest(manifest)
+
+
+def design_frame(tasks: Sequence[Task]) -> pd.DataFrame:
+    """The design as stored in the database: one row per run with its parameters and seed."""
+    return pd.DataFrame(
+        {
+            "run_id": [t.run_id for t in tasks],
+            "point": [t.point for t in tasks],
+            "replicate": [t.replicate for t in tasks],
+            "seed": [t.seed for t in tasks],
+            "params": [json.dumps(t.params, sort_keys=True, default=str) for t in tasks],
+            "tags": [json.dumps(t.tags, sort_keys=True, default=str) for t in tasks],
+        }
+    )
+
+
+def _expected_weeks(tasks: Sequence[Task]) -> dict[int, int]:
+    """Weekly series rows each run must have to count as stored whole."""
+    weeks: dict[int, int] = {}
+    for t in tasks:
+        try:
+            weeks[t.run_id] = int(validate(t.params)["weeks"])
+        except Exception:  # an invalid run is never stored as ok
+            weeks[t.run_id] = -1
+    return weeks
 
 
 def _run_chunks(
@@ -453,44 +554,117 @@ def _run_chunks(
 
 
 def _run_local(chunks, workers, collect_series, runner):
+    """Chunks on a local process pool, in completion order.
+
+    A worker process that dies (out of memory, killed) breaks the pool. The pool is then
+    rebuilt, the runs that were in flight are run again one at a time on a pool of their
+    own, so only a run that kills its worker again is recorded as failed (with the reason),
+    and the batch goes on.
+    """
+    queue: deque[list[Task]] = deque(chunks)
+    while queue:
+        lost = yield from _pool_session(queue, workers, collect_series, runner)
+        suspects = [task for chunk in lost for task in chunk]
+        if suspects:
+            yield from _run_isolated(suspects, collect_series, runner)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["experiments.executor"])
     with _deferred_interrupts():  # a Ctrl-C while workers start is handled once they have
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
         )
+
+
+def _pool_session(queue: deque, workers: int, collect_series: bool, runner: Runner | None):
+    """Run chunks from ``queue`` until it is empty or a worker dies; return the chunks then lost."""
+    pool = _start_pool(min(workers, len(queue)))
+    running: dict[Future, list[Task]] = {}
+    lost: list[list[Task]] = []
     clean = False
-    try:
-        queue = iter(chunks)
-        running: dict[Future, list[Task]] = {}
-        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
+
+    def submit(n: int) -> None:
         with _deferred_interrupts():
-            for chunk in _take(queue, 2 * workers):
-                running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
-        while running:
+            for _ in range(min(n, len(queue))):
+                chunk = queue.popleft()
+                try:
+                    running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
+                except BrokenProcessPool:
+                    lost.append(chunk)
+
+    try:
+        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
+        submit(2 * workers)
+        while running and not lost:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 chunk = running.pop(fut)
                 if isinstance(fut.exception(), BrokenProcessPool):
-                    raise WorkerLost(
-                        "a worker process died (out of memory or killed?); the finished runs are "
-                        "stored: continue with --resume"
-                    )
+                    lost.append(chunk)
+                else:
+                    yield _result_or_failure(fut, chunk)
+            if not lost:
+                submit(len(finished))
+        for fut in list(running):  # the pool broke: what else finished is kept, the rest is lost
+            chunk = running.pop(fut)
+            if fut.cancel() or isinstance(fut.exception(), BrokenProcessPool):
+                lost.append(chunk)
+            else:
                 yield _result_or_failure(fut, chunk)
-                with _deferred_interrupts():
-                    for nxt in _take(queue, 1):
-                        running[pool.submit(run_chunk, nxt, collect_series, runner)] = nxt
         clean = True
     finally:
-        with _deferred_interrupts():
-            if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
+        _stop_pool(pool, clean)
+    return lost
+
+
+def _run_isolated(tasks: list[Task], collect_series: bool, runner: Runner | None):
+    """Run tasks one at a time on a one-worker pool; a task that kills it is recorded as failed."""
+    pool = _start_pool(1)
+    clean = False
+    try:
+        for task in tasks:
+            with _deferred_interrupts():
+                fut = pool.submit(run_chunk, [task], collect_series, runner)
                 processes = list(getattr(pool, "_processes", {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for process in processes:
-                    process.terminate()
-                for process in processes:
-                    process.join(timeout=10)
-            pool.shutdown(wait=True, cancel_futures=True)
+            wait([fut])
+            if isinstance(fut.exception(), BrokenProcessPool):
+                codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                yield _failed_rows([task], _death_reason(codes[0] if codes else None))
+                pool.shutdown(wait=True)
+                pool = _start_pool(1)
+            else:
+                yield _result_or_failure(fut, [task])
+        clean = True
+    finally:
+        _stop_pool(pool, clean)
+
+
+def _death_reason(exitcode: int | None) -> str:
+    """Why a worker process died, for the ``error`` column."""
+    if exitcode is None:
+        return "worker process died (exit status unknown)"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = ": out of memory, or killed" if name == "SIGKILL" else ""
+        return f"worker process died (exit {exitcode}, {name}{hint})"
+    return f"worker process died (exit {exitcode})"
+
+
+def _stop_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
+    with _deferred_interrupts():
+        if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=10)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_dask(chunks, client, collect_series, runner):
@@ -513,19 +687,23 @@ def _run_dask(chunks, client, collect_series, runner):
 
 
 def _result_or_failure(fut: Any, chunk: list[Task]):
-    """The chunk's results, or each of its runs recorded as failed if the worker died."""
+    """The chunk's results, or each of its runs recorded as failed if the chunk raised."""
     try:
         return fut.result()
     except Exception as exc:
-        message = _error_text(exc, "worker failed: ")
-        rows = []
-        for task in chunk:
-            row = _task_row(task)
-            row.update({PARAM_PREFIX + k: v for k, v in validate(task.params).items()})
-            _mark_failed(row, message)
-            row["elapsed_s"] = math.nan
-            rows.append(row)
-        return rows, []
+        return _failed_rows(chunk, _error_text(exc, "worker failed: "))
+
+
+def _failed_rows(chunk: list[Task], message: str) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Rows recording each run of ``chunk`` as failed with ``message``."""
+    rows = []
+    for task in chunk:
+        row = _task_row(task)
+        row.update({PARAM_PREFIX + k: v for k, v in validate(task.params).items()})
+        _mark_failed(row, message)
+        row["elapsed_s"] = math.nan
+        rows.append(row)
+    return rows, []
 
 
 def _take(iterator: Iterator, n: int) -> list:
@@ -567,8 +745,6 @@ def _interrupt_handler(signum, frame):
 @contextmanager
 def _terminate_as_interrupt():
     """Treat SIGTERM (``kill``) like Ctrl-C, so finished runs are stored before exiting."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -41,6 +41,14 @@ def positive_int(text: str) -> int:
     return _whole_number(text, 1, "must be at least 1")
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    value = _whole_number(text, 1, "must be at least 1")
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 1-65535")
+    return value
+
+
 def seed_int(text: str) -> int:
     """An argparse type: a non-negative whole number (a base seed)."""
     return _whole_number(text, 0, "must not be negative")
@@ -101,7 +109,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=positive_int,
         metavar="N",
-        help="local worker processes (default: all cores; 1 runs in this process)",
+        help="local worker processes (default and at most: all cores; 1 runs in this process)",
     )
     group.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)"
@@ -122,9 +130,11 @@ def add_output_options(
         help="continue an interrupted run in --out: compute only the runs not stored yet",
     )
     if replace_by_default:
-        parser.set_defaults(overwrite=True)
+        parser.set_defaults(replace_same_kind=True)
+        help_text = "replace any earlier results in --out (else only an earlier result of this command)"
     else:
-        group.add_argument("--overwrite", action="store_true", help="replace earlier results in --out")
+        help_text = "replace earlier results in --out (never files that are not wijkteam results)"
+    group.add_argument("--overwrite", action="store_true", help=help_text)
     group.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -134,13 +144,19 @@ def setup_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def execute_kwargs(args: argparse.Namespace, command: str) -> dict[str, Any]:
-    """API keyword arguments for the executor."""
+    """API keyword arguments for the executor (``--workers`` capped at the cores, as it is there)."""
+    from experiments.executor import default_workers
+
+    cores = default_workers()
+    if args.workers and args.workers > cores and not args.scheduler:
+        print(f"wijkteam: note: --workers {args.workers} capped at the {cores} cores here", file=sys.stderr)
     return {
         "workers": args.workers,
         "scheduler": args.scheduler,
         "out": args.out,
         "resume": args.resume,
         "overwrite": args.overwrite and not args.resume,
+        "replace_same_kind": getattr(args, "replace_same_kind", False) and not args.resume,
         "progress": not args.quiet,
         "command": command,
     }

@@ -41,7 +41,7 @@ from scipy.stats import norm  # noqa: E402
 from experiments.designs import DesignError  # noqa: E402
 from experiments.executor import Outcome, Runner, execute, make_tasks  # noqa: E402
 from experiments.plots import KPI_PANELS, PERCENT  # noqa: E402
-from experiments.store import ResultsStore, atomic_write_bytes, atomic_write_parquet  # noqa: E402
+from experiments.store import DB_NAME, atomic_write_bytes, atomic_write_parquet, update_manifest  # noqa: E402
 from model import REGISTRY, SUMMARY_FIELDS  # noqa: E402
 from model.params import policy_levers, salib_problem  # noqa: E402
 
@@ -664,15 +664,17 @@ def write_results(
     figures = plot_analysis(a, out)
     files += figures
     files.append(write_report(a, out / "report.md", figures, runs=runs, command=command, setup=setup))
-    store = ResultsStore(out)
-    manifest = store.read_manifest()
-    if manifest is not None:
-        manifest["analysis"] = {
-            "files": [f.name for f in files],
-            "warnings": a.warnings,
-            "noise_share": dict(zip(a.noise["output"], a.noise["noise_share"], strict=True)),
-        }
-        store.write_manifest(manifest)
+    if (out / DB_NAME).exists():  # the analysis of a batch stored here
+        update_manifest(
+            out,
+            {
+                "analysis": {
+                    "files": [f.name for f in files],
+                    "warnings": a.warnings,
+                    "noise_share": dict(zip(a.noise["output"], a.noise["noise_share"], strict=True)),
+                }
+            },
+        )
     return files
 
 

@@ -152,6 +152,8 @@ class NeighbourhoodModel(mesa.Model):
         # how much longer its needs last (elderly care needs are chronic, M1).
         weight = pop.cell_rate.copy()  # domains x ages
         weight[CARE_SUPPORT, ELDERLY] /= max(1.0 - p.elderly_care_chronicity, 0.1)
+        if weight.sum() <= 0.0:  # no problem ever arises (every arrival rate 0): no stock either
+            return
         cells = rng.choice(weight.size, size=k, p=(weight / weight.sum()).ravel())
         doms, ages = np.divmod(cells, 3)
         who = np.empty(k, np.int64)

@@ -141,7 +141,7 @@ SERIES: tuple[Output, ...] = (
         "caught_early_share",
         "share of intakes",
         "Caught early",
-        "Share of this week's intakes below the heavy threshold.",
+        "Share of this week's intakes below the heavy threshold; NaN (undefined) in a week without intakes.",
         percent=True,
     ),
     Output(
@@ -211,7 +211,7 @@ SUMMARY: tuple[Output, ...] = (
         "caught_early_share",
         "share of intakes",
         "Prevention: cases caught early",
-        "Prevention: intakes below the heavy threshold.",
+        "Prevention: intakes below the heavy threshold (0 if there were no intakes).",
         ratio("intakes_early", "intakes"),
         percent=True,
         panel=True,

@@ -39,6 +39,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 Kind = Literal["policy", "behaviour", "setup", "switch"]
 KINDS: tuple[str, ...] = ("policy", "behaviour", "setup", "switch")
 SourceClass = Literal["sourced", "basis", "assumed"]
@@ -134,7 +136,7 @@ class Param:
     def allowed(self) -> str:
         """Human-readable allowed range, used in error messages and docs."""
         if self.type is bool:
-            return "true or false"
+            return "true or false (or 1/0, yes/no, on/off)"
         if self.type is int:
             return f"an integer in [{int(self.low)}, {int(self.high)}]"
         return f"a number in [{self.low:g}, {self.high:g}]"
@@ -142,9 +144,12 @@ class Param:
     def check(self, value: Any) -> float | int | bool:
         """Return ``value`` converted to this parameter's type, or raise ParameterError."""
         where = f"parameter '{self.name}' = {value!r}"
+        value = _plain(value)
         if self.type is bool:
-            if isinstance(value, bool):
-                return value
+            if isinstance(value, str):
+                value = SWITCH_WORDS.get(value.strip().lower(), value)
+            if isinstance(value, (bool, int, float)) and value in (0, 1):
+                return bool(value)
             raise ParameterError(f"{where} is not allowed: expected {self.allowed}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(f"{where} is not allowed: expected {self.allowed} ({self.unit})")
@@ -157,6 +162,18 @@ class Param:
         if not (self.low <= value <= self.high):
             raise ParameterError(f"{where} is out of range: expected {self.allowed} ({self.unit})")
         return value if self.type is int else float(value)
+
+
+#: The one rule for switches, in Python, TOML and on the command line alike: true/false,
+#: the numbers 1/0, or (as text, any case) yes/no, on/off, true/false, 1/0.
+SWITCH_WORDS = {"true": 1, "yes": 1, "on": 1, "1": 1, "false": 0, "no": 0, "off": 0, "0": 0}
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars (``np.int64``, ``np.float32``, ``np.bool_``, 0-d arrays) as Python values."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
 
 
 def _p(

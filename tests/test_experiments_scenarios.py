@@ -81,7 +81,7 @@ def test_out_of_range_value_names_file_key_and_range(tmp_path):
 
 
 def test_wrong_type_is_rejected(tmp_path):
-    path = write(tmp_path, "bad", GOOD.format(name="bad", params='pre_2015 = "yes"'))
+    path = write(tmp_path, "bad", GOOD.format(name="bad", params='pre_2015 = "maybe"'))
     with pytest.raises(ScenarioError, match="pre_2015.*true or false"):
         load(path)
 

@@ -73,7 +73,7 @@ def test_out_of_range_names_parameter_value_and_range():
         ("mandate", True),
         ("mandate", float("nan")),
         ("n_residents", 2.5),
-        ("pre_2015", 1),
+        ("pre_2015", 2),  # a switch takes true/false, 1/0, yes/no, on/off (one rule)
         ("weeks", None),
     ],
 )

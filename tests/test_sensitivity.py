@@ -20,6 +20,7 @@ from experiments import cli
 from experiments import sensitivity as sa
 from experiments.commands import sa as sa_command
 from experiments.options import Parser
+from experiments.store import ResultsStore
 from experiments.tipping import take_off_boundary, tipping_map
 from model import REGISTRY
 
@@ -177,7 +178,8 @@ def test_interrupted_analysis_resumes_to_the_same_indices(tmp_path):
     kwargs = {"n": 32, "replicates": 1, "out": out, "chunk_size": 10, **QUIET}
     with pytest.raises(KeyboardInterrupt):
         sa.sobol(list(ISHIGAMI), OUTPUTS, runner=Interrupted(after=75), **kwargs)
-    stored = pd.read_parquet(next((out / "parts").glob("runs-*.parquet")))
+    with ResultsStore(out).open() as store:  # what the interrupted analysis committed
+        stored = store.read_runs()
     assert 0 < len(stored) < 32 * 5
     resumed = sa.sobol(list(ISHIGAMI), OUTPUTS, runner=ishigami_runner, resume=True, **kwargs)
     assert resumed.outcome.computed < 32 * 5

@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import sys
 
-from experiments.options import CommandError
+from experiments.options import CommandError, port_number
 from experiments.provenance import REPO
 
 
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "open the printed address in a browser. Stop with Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--port", type=port_number, default=8765, help="port, 1-65535 (default 8765)")
     parser.set_defaults(func=viz_command)
 
 
