@@ -146,21 +146,7 @@ def fit(
     x0 = np.clip(defaults, [b[0] for b in bounds], [b[1] for b in bounds])
     population = POPSIZE * len(names)
     maxiter = max(0, budget // population - 1)
-    result = differential_evolution(
-        batch_loss,
-        bounds,
-        popsize=POPSIZE,
-        maxiter=maxiter,
-        init="latinhypercube",
-        x0=x0,
-        seed=rng_seed,
-        polish=False,
-        vectorized=True,
-        updating="deferred",
-        tol=0.0,
-        mutation=(0.5, 1.0),
-        recombination=0.7,
-    )
+    result = _evolve(batch_loss, bounds, x0, maxiter, rng_seed)
     hist = pd.DataFrame(history)
     default_loss = _default_loss(hist, names, x0)
     best_row = hist.loc[hist["loss"].idxmin()]
@@ -176,6 +162,31 @@ def fit(
         message=str(result.message),
         elapsed_s=time.monotonic() - start,
         runs=pd.concat(all_runs, ignore_index=True) if all_runs else pd.DataFrame(),
+    )
+
+
+def _evolve(
+    batch_loss: Callable[[np.ndarray], np.ndarray],
+    bounds: list[tuple[float, float]],
+    x0: np.ndarray,
+    maxiter: int,
+    rng_seed: int,
+) -> Any:
+    """SciPy's differential evolution, one vectorised batch per generation, no polishing."""
+    return differential_evolution(
+        batch_loss,
+        bounds,
+        popsize=POPSIZE,
+        maxiter=maxiter,
+        init="latinhypercube",
+        x0=x0,
+        seed=rng_seed,
+        polish=False,
+        vectorized=True,
+        updating="deferred",
+        tol=0.0,
+        mutation=(0.5, 1.0),
+        recombination=0.7,
     )
 
 

@@ -19,10 +19,8 @@ with the same seeds (common random numbers), so a contrast is measured seed by s
 from __future__ import annotations
 
 import math
-import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from calibration.runs import Simulator
-from calibration.targets import Pattern, TargetSet, kpi_unit
+from calibration.targets import Check, Pattern, TargetSet, kpi_unit
 from model.params import REGISTRY
 
 #: Cap on the curve effect (slope ratio) when the lowest segment is flat.
@@ -79,7 +77,9 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
     return m, m - half, m + half
 
 
-def evaluate_pattern(pattern: Pattern, runs: Sequence[pd.DataFrame], overrides: dict[str, Any] | None = None):
+def evaluate_pattern(
+    pattern: Pattern, runs: Sequence[pd.DataFrame], overrides: dict[str, Any] | None = None
+) -> list[PatternResult]:
     """Results of a pattern's checks from its runs (one DataFrame per point, rows by replicate)."""
     results = []
     for check in pattern.checks:
@@ -91,63 +91,66 @@ def evaluate_pattern(pattern: Pattern, runs: Sequence[pd.DataFrame], overrides: 
             kpi=check.kpi,
         )
         if pattern.kind == "contrast":
-            b = runs[0].set_index("replicate")[check.kpi]
-            t = runs[1].set_index("replicate")[check.kpi].reindex(b.index)
-            if check.effect == "relative":
-                per_seed = ((t - b) / b.where(b.abs() > 1e-12)).to_numpy(float)
-            else:
-                per_seed = (t - b).to_numpy(float)
-            m, lo, hi = mean_ci(per_seed)
-            sign = -1.0 if check.direction == "decrease" else 1.0
-            signed_low = min(sign * lo, sign * hi) if not math.isnan(lo) else math.nan
-            passed = (
-                not math.isnan(m)
-                and sign * m >= check.min_effect
-                and not math.isnan(signed_low)
-                and signed_low > 0
-            )
-            unit = "%" if check.effect == "relative" else kpi_unit(check.kpi)
-            verb = "falls" if check.direction == "decrease" else "rises"
-            relative = check.effect == "relative"
-            amount = f"{100 * check.min_effect:.0f}%" if relative else f"{check.min_effect:g}"
-            results.append(
-                PatternResult(
-                    **common,
-                    baseline=float(np.nanmean(b)),
-                    treatment=float(np.nanmean(t)),
-                    effect=m,
-                    ci_low=lo,
-                    ci_high=hi,
-                    criterion=f"{verb} by ≥ {amount}, CI excludes 0 ({unit})",
-                    n=int(np.isfinite(per_seed).sum()),
-                    passed=bool(passed),
-                    per_seed=tuple(float(v) for v in per_seed),
-                )
-            )
+            results.append(_evaluate_contrast(check, runs, common))
         elif pattern.kind == "level":
-            values = runs[0][check.kpi].to_numpy(float)
-            m, lo, hi = mean_ci(values)
-            bound = float(check.below)
-            passed = not math.isnan(hi) and hi < bound
-            note = "" if np.isfinite(values).any() else "no participants in any run"
-            results.append(
-                PatternResult(
-                    **common,
-                    baseline=math.nan,
-                    treatment=m,
-                    effect=m,
-                    ci_low=lo,
-                    ci_high=hi,
-                    criterion=f"< {bound:g} (upper CI)",
-                    n=int(np.isfinite(values).sum()),
-                    passed=bool(passed),
-                    note=note,
-                    per_seed=tuple(float(v) for v in values),
-                )
-            )
+            results.append(_evaluate_level(check, runs, common))
         else:
             results.append(_evaluate_curve(pattern, check, runs, common, overrides or {}))
     return results
+
+
+def _evaluate_contrast(check: Check, runs: Sequence[pd.DataFrame], common: dict[str, Any]) -> PatternResult:
+    """Treatment against baseline, seed by seed (relative or absolute effect)."""
+    b = runs[0].set_index("replicate")[check.kpi]
+    t = runs[1].set_index("replicate")[check.kpi].reindex(b.index)
+    if check.effect == "relative":
+        per_seed = ((t - b) / b.where(b.abs() > 1e-12)).to_numpy(float)
+    else:
+        per_seed = (t - b).to_numpy(float)
+    m, lo, hi = mean_ci(per_seed)
+    sign = -1.0 if check.direction == "decrease" else 1.0
+    signed_low = min(sign * lo, sign * hi) if not math.isnan(lo) else math.nan
+    passed = (
+        not math.isnan(m) and sign * m >= check.min_effect and not math.isnan(signed_low) and signed_low > 0
+    )
+    unit = "%" if check.effect == "relative" else kpi_unit(check.kpi)
+    verb = "falls" if check.direction == "decrease" else "rises"
+    relative = check.effect == "relative"
+    amount = f"{100 * check.min_effect:.0f}%" if relative else f"{check.min_effect:g}"
+    return PatternResult(
+        **common,
+        baseline=float(np.nanmean(b)),
+        treatment=float(np.nanmean(t)),
+        effect=m,
+        ci_low=lo,
+        ci_high=hi,
+        criterion=f"{verb} by ≥ {amount}, CI excludes 0 ({unit})",
+        n=int(np.isfinite(per_seed).sum()),
+        passed=bool(passed),
+        per_seed=tuple(float(v) for v in per_seed),
+    )
+
+
+def _evaluate_level(check: Check, runs: Sequence[pd.DataFrame], common: dict[str, Any]) -> PatternResult:
+    """A KPI below a bound: the upper end of its 95% interval over seeds."""
+    values = runs[0][check.kpi].to_numpy(float)
+    m, lo, hi = mean_ci(values)
+    bound = float(check.below)
+    passed = not math.isnan(hi) and hi < bound
+    note = "" if np.isfinite(values).any() else "no participants in any run"
+    return PatternResult(
+        **common,
+        baseline=math.nan,
+        treatment=m,
+        effect=m,
+        ci_low=lo,
+        ci_high=hi,
+        criterion=f"< {bound:g} (upper CI)",
+        n=int(np.isfinite(values).sum()),
+        passed=bool(passed),
+        note=note,
+        per_seed=tuple(float(v) for v in values),
+    )
 
 
 def _slope_ratio(x: np.ndarray, y: np.ndarray) -> float:
@@ -159,7 +162,13 @@ def _slope_ratio(x: np.ndarray, y: np.ndarray) -> float:
     return float(min(top / first, MAX_RATIO))
 
 
-def _evaluate_curve(pattern, check, runs, common, overrides) -> PatternResult:
+def _evaluate_curve(
+    pattern: Pattern,
+    check: Check,
+    runs: Sequence[pd.DataFrame],
+    common: dict[str, Any],
+    overrides: Mapping[str, Any],
+) -> PatternResult:
     x = np.asarray(pattern.values, float)
     curves = np.vstack([r.sort_values("replicate")[check.kpi].to_numpy(float) for r in runs]).T
     mean_curve = np.nanmean(curves, axis=0)
@@ -236,141 +245,3 @@ def _patterns_of(point: int, where: dict[str, list[int]]) -> str:
 def results_table(results: Sequence[PatternResult]) -> pd.DataFrame:
     """The results as a DataFrame, one row per check."""
     return pd.DataFrame([r.__dict__ for r in results])
-
-
-def format_effect(r: PatternResult) -> str:
-    """The measured effect with its CI, as printed in the table."""
-    if math.isnan(r.effect):
-        return "n/a"
-    if "%" in r.criterion:
-        return f"{100 * r.effect:+.1f}% [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]"
-    if r.criterion.startswith("steepest"):
-        hi = "≥99" if r.ci_high >= MAX_RATIO else f"{r.ci_high:.1f}"
-        return f"×{r.effect:.1f} [{r.ci_low:.1f}, {hi}]"
-    return f"{r.effect:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]"
-
-
-def text_table(results: Sequence[PatternResult]) -> str:
-    """A plain-text table: pattern, seed article, KPI, measured effect with CI, pass or fail."""
-    rows = [("pattern", "KPI", "contrast", "baseline -> treatment", "effect [95% CI]", "criterion", "result")]
-    for r in results:
-        levels = f"{r.treatment:.3g}" if math.isnan(r.baseline) else f"{r.baseline:.3g} -> {r.treatment:.3g}"
-        rows.append(
-            (
-                r.pattern,
-                r.kpi,
-                r.contrast,
-                levels,
-                format_effect(r),
-                r.criterion,
-                "pass" if r.passed else "FAIL",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def per_seed_markdown(results: Sequence[PatternResult]) -> str:
-    """Each check's effect seed by seed (shows spread and bimodality the mean hides)."""
-    lines = []
-    for r in results:
-        if "%" in r.criterion:
-            values = ", ".join("n/a" if math.isnan(v) else f"{100 * v:+.1f}%" for v in r.per_seed)
-        else:
-            values = ", ".join("n/a" if math.isnan(v) else f"{v:.3g}" for v in r.per_seed)
-        lines.append(f"- {r.pattern} `{r.kpi}`: {values}")
-    return "\n".join(lines)
-
-
-def markdown_table(results: Sequence[PatternResult]) -> str:
-    """The results as a Markdown table (for report.md)."""
-    lines = [
-        "| pattern | seed article | KPI | contrast | baseline → treatment | effect [95% CI] "
-        "| criterion | n | result |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        levels = f"{r.treatment:.3g}" if math.isnan(r.baseline) else f"{r.baseline:.3g} → {r.treatment:.3g}"
-        verdict = "pass" if r.passed else "**fail**"
-        note = f" ({r.note})" if r.note else ""
-        lines.append(
-            f"| {r.pattern} | {r.source} | `{r.kpi}` | {r.contrast} | {levels} | {format_effect(r)} | "
-            f"{r.criterion} | {r.n} | {verdict}{note} |"
-        )
-    return "\n".join(lines)
-
-
-def plot_pattern(
-    pattern: Pattern, results: Sequence[PatternResult], runs: pd.DataFrame, points: Sequence[int], path: Path
-) -> Path:
-    """One figure per pattern: the measured KPIs of its scenarios, seed by seed.
-
-    ``points`` are the pattern's run points in :func:`pattern_points` order.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    mine = [r for r in results if r.pattern == pattern.id]
-    sub = runs[runs["point"].isin(points)]
-    fig, axes = plt.subplots(1, len(mine), figsize=(max(6.5, 4.2 * len(mine)), 4.0), squeeze=False)
-    for ax, r in zip(axes[0], mine, strict=True):
-        unit = kpi_unit(r.kpi)
-        if pattern.kind == "curve":
-            x = np.asarray(pattern.values)
-            y = np.vstack([sub[sub["point"] == i].sort_values("replicate")[r.kpi] for i in points])
-            for col in y.T:
-                ax.plot(x, col, color="0.75", lw=0.8)
-            ax.plot(x, y.mean(axis=1), "o-", color="C0", lw=2, label="mean over seeds")
-            target = REGISTRY["collective_time_target"].default
-            if r.kpi == "collective_time_share":
-                ax.axhline(target, ls="--", color="C3", label=f"collective time target ({target:g})")
-            ax.set_xlabel(f"{pattern.parameter} ({REGISTRY[pattern.parameter].unit})")
-            ax.legend(fontsize=7)
-        elif pattern.kind == "level":
-            vals = sub[r.kpi].to_numpy(float)
-            ax.plot(np.zeros_like(vals), vals, "o", color="C0", alpha=0.6, label="seeds")
-            ax.errorbar(
-                [0],
-                [r.effect],
-                yerr=[[r.effect - r.ci_low], [r.ci_high - r.effect]],
-                fmt="s",
-                color="k",
-                capsize=6,
-                label="mean, 95% CI",
-            )
-            ax.axhline(float(pattern.checks[0].below), ls="--", color="C3", label="bound")
-            ax.set_xticks([0], ["; ".join(f"{k}={v}" for k, v in pattern.scenario.items()) or "defaults"])
-            ax.set_xlim(-1, 1)
-            ax.set_ylim(bottom=0)
-            ax.legend(fontsize=7)
-        else:
-            b = sub[sub["point"] == points[0]].sort_values("replicate")[r.kpi].to_numpy(float)
-            t = sub[sub["point"] == points[1]].sort_values("replicate")[r.kpi].to_numpy(float)
-            for bi, ti in zip(b, t, strict=True):
-                ax.plot([0, 1], [bi, ti], "-o", color="0.6", lw=0.8, ms=3)
-            ax.plot(
-                [0, 1],
-                [np.nanmean(b), np.nanmean(t)],
-                "-s",
-                color="C3" if not r.passed else "C0",
-                lw=2.2,
-                ms=7,
-                label="mean",
-            )
-            ax.set_xticks([0, 1], ["baseline", "treatment"])
-            ax.set_xlim(-0.4, 1.4)
-            ax.set_ylim(bottom=0)
-            ax.legend(fontsize=7)
-        ax.set_ylabel(f"{r.kpi}\n({unit})", fontsize=8)
-        ax.set_title(f"{format_effect(r)}: {'pass' if r.passed else 'FAIL'}", fontsize=9)
-        ax.grid(alpha=0.3)
-    title = textwrap.fill(f"{pattern.id}: {pattern.title}", 75)
-    fig.suptitle(f"{title}\n{pattern.contrast}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -41,23 +41,12 @@ def write_back(
 
     ``report`` (the fit report's path) is named as the new source of each value.
     """
-    for name, value in values.items():
-        p = REGISTRY.get(name)
-        if p is None:
-            raise WriteBackError(f"unknown parameter '{name}'")
-        if p.kind != "behaviour":
-            raise WriteBackError(f"'{name}' is a {p.kind} parameter; only behaviour defaults are fitted")
-        if not (p.low <= float(value) <= p.high):
-            raise WriteBackError(f"'{name}' = {value} is outside its registry range [{p.low}, {p.high}]")
+    _check(values)
     path = Path(path)
     data = path.read_bytes()
     tree = ast.parse(data)
     strings = _module_strings(tree)
     starts = _line_starts(data)
-
-    def offset(line: int, col: int) -> int:
-        return starts[line - 1] + col
-
     edits: list[tuple[int, int, bytes]] = []
     changed: dict[str, tuple[str, str]] = {}
     for node in ast.walk(tree):
@@ -67,41 +56,11 @@ def write_back(
         if not (isinstance(first, ast.Constant) and first.value in values):
             continue
         name = first.value
-        default = node.args[1]
-        old_text = data[
-            offset(default.lineno, default.col_offset) : offset(default.end_lineno, default.end_col_offset)
-        ].decode()
+        low, high = _span(starts, node.args[1])
         new_text = format_value(name, values[name])
-        edits.append(
-            (
-                offset(default.lineno, default.col_offset),
-                offset(default.end_lineno, default.end_col_offset),
-                new_text.encode(),
-            )
-        )
-        source_node = (
-            node.args[8]
-            if len(node.args) > 8
-            else next((k.value for k in node.keywords if k.arg == "source"), None)
-        )
-        old_source = _string_of(source_node, strings) if source_node is not None else "assumed"
-        new_source = _quote(f"{CALIBRATED}{report} (before: {old_source})").encode()
-        if source_node is not None:
-            edits.append(
-                (
-                    offset(source_node.lineno, source_node.col_offset),
-                    offset(source_node.end_lineno, source_node.end_col_offset),
-                    new_source,
-                )
-            )
-        else:
-            meaning = node.args[7]
-            at = offset(meaning.end_lineno, meaning.end_col_offset)
-            line_start = starts[meaning.lineno - 1]
-            indent = data[line_start : offset(meaning.lineno, meaning.col_offset)]
-            sep = b",\n" + indent if not indent.strip() else b", "
-            edits.append((at, at, sep + new_source))
-        changed[name] = (old_text, new_text)
+        edits.append((low, high, new_text.encode()))
+        edits.append(_source_edit(node, data, starts, strings, report))
+        changed[name] = (data[low:high].decode(), new_text)
     missing = set(values) - set(changed)
     if missing:
         raise WriteBackError(f"no registry entry found in {path} for: {', '.join(sorted(missing))}")
@@ -110,6 +69,44 @@ def write_back(
     ast.parse(data)  # never leave a file that does not parse
     path.write_bytes(data)
     return changed
+
+
+def _check(values: Mapping[str, float | int]) -> None:
+    """Refuse unknown parameters, policy levers and values outside the registry bounds."""
+    for name, value in values.items():
+        p = REGISTRY.get(name)
+        if p is None:
+            raise WriteBackError(f"unknown parameter '{name}'")
+        if p.kind != "behaviour":
+            raise WriteBackError(f"'{name}' is a {p.kind} parameter; only behaviour defaults are fitted")
+        if not (p.low <= float(value) <= p.high):
+            raise WriteBackError(f"'{name}' = {value} is outside its registry range [{p.low}, {p.high}]")
+
+
+def _span(starts: list[int], node: ast.AST) -> tuple[int, int]:
+    """Byte offsets of a node's start and end in the file."""
+    return starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset
+
+
+def _source_edit(
+    node: ast.Call, data: bytes, starts: list[int], strings: Mapping[str, str], report: str
+) -> tuple[int, int, bytes]:
+    """The edit that names ``report`` as an entry's source (the former source in brackets)."""
+    source_node = (
+        node.args[8]
+        if len(node.args) > 8
+        else next((k.value for k in node.keywords if k.arg == "source"), None)
+    )
+    old_source = _string_of(source_node, strings) if source_node is not None else "assumed"
+    new_source = _quote(f"{CALIBRATED}{report} (before: {old_source})").encode()
+    if source_node is not None:
+        return (*_span(starts, source_node), new_source)
+    meaning = node.args[7]
+    at = _span(starts, meaning)[1]
+    line_start = starts[meaning.lineno - 1]
+    indent = data[line_start : line_start + meaning.col_offset]
+    sep = b",\n" + indent if not indent.strip() else b", "
+    return (at, at, sep + new_source)
 
 
 def _quote(text: str) -> str:

@@ -1,13 +1,20 @@
-"""Calibration: the targets file, the KPIs and loss, the fit, the write-back step and the CLI."""
+"""Calibration: the targets file, the KPIs and loss, the fit, the write-back step, the API and the CLI."""
 
 import argparse
 import json
 import math
+import os
 import runpy
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
+import calibration
+from calibration import calibrate, validate, write_calibration, write_validation
 from calibration import fit as fitting
 from calibration.cli import register
 from calibration.runs import Simulator, crn_seeds, run_one
@@ -244,3 +251,55 @@ def test_validate_set_takes_behaviour_parameters_only(tmp_path):
     with pytest.raises(ParameterError):
         args.func(args)
     assert not (tmp_path / "v").exists()
+
+
+def test_validate_api_returns_one_row_per_check_and_the_writer_writes_the_folder(tmp_path):
+    ts = load_targets()
+    result = validate(ts, TINY, crn_seeds(2, 0), workers=1, only=["P2", "P5"])
+    table = result.to_df()
+    expected = [(p.id, c.kpi) for p in ts.patterns if p.id in ("P2", "P5") for c in p.checks]
+    assert list(zip(table["pattern"], table["kpi"], strict=True)) == expected
+    assert result.n_passed == int(table["passed"].sum()) and result.runs_failed == 0
+    assert set(result.runs["seed"]) == set(crn_seeds(2, 0))
+    out = write_validation(result, tmp_path / "val")
+    tables = {f"{n}.{s}" for n in ("patterns", "runs") for s in ("parquet", "csv")}
+    assert {f.name for f in out.iterdir()} == {"P2.png", "P5.png", "report.md", "manifest.json", *tables}
+    assert pd.read_parquet(out / "patterns.parquet")["effect"].equals(table["effect"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "validation" and manifest["seeds"]["list"] == crn_seeds(2, 0)
+    assert "P5" in (out / "report.md").read_text()
+
+
+def test_calibrate_api_returns_the_fit_and_the_writer_writes_the_folder(tmp_path):
+    ts = load_targets()
+    budget = fitting.POPSIZE * len(ts.fit_parameters)
+    result = calibrate(ts, TINY, crn_seeds(1, 0), budget=budget, workers=1, profile_points=2, patterns=False)
+    assert result.labels == ["defaults", "fitted"] and result.patterns == []
+    assert list(result.to_df()["target"]) == [t.name for t in ts.targets]
+    assert set(result.fitted_values) == {f.name for f in ts.fit_parameters}
+    assert list(result.values_df()["parameter"]) == [f.name for f in ts.fit_parameters]
+    out = write_calibration(result, tmp_path / "cal")
+    names = ("fitted_values", "loss_history", "fit_table", "profiles", "identifiability")
+    tables = {f"{n}.{s}" for n in names for s in ("parquet", "csv")}
+    figures = {"fit.png", "loss_history.png", "profiles.png"}
+    files = {"report.md", "manifest.json", "fitted_values.json"}
+    assert {f.name for f in out.iterdir()} == files | figures | tables
+    fitted = json.loads((out / "fitted_values.json").read_text())
+    assert fitted["values"] == result.fitted_values and fitted["loss"] == result.fit.best_loss
+    assert pd.read_parquet(out / "fit_table.parquet").equals(result.table)
+
+
+def test_no_calibration_module_selects_a_matplotlib_backend(tmp_path):
+    """Figures are built on matplotlib.figure.Figure: no matplotlib.use, no pyplot state."""
+    for path in Path(calibration.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert "matplotlib.use(" not in text and "matplotlib.pyplot" not in text, path.name
+    code = (
+        "import matplotlib, pandas as pd, calibration.cli, calibration.figures as f\n"
+        "history = pd.DataFrame({'loss': [3.0, 2.0, 1.0]})\n"
+        f"f.plot_loss_history(history, __import__('pathlib').Path({str(tmp_path)!r}) / 'h.png', 2)\n"
+        "print(matplotlib.get_backend())\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "svg" and (tmp_path / "h.png").exists()
