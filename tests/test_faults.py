@@ -230,6 +230,7 @@ def test_result_tables_are_as_readable_as_figures(tmp_path):
 
 # ---- 6. a run that kills its worker ---------------------------------------------------------
 TINY_SETUP = {"n_residents": 200, "weeks": 8, "burn_in_weeks": 2}
+KILLED = "worker process died (exit -9, SIGKILL: out of memory, or killed)"
 
 
 def killer_runner(params, seed, collect):
@@ -247,7 +248,10 @@ def test_a_run_that_kills_its_worker_is_a_failed_run_not_a_hang(tmp_path):
     assert outcome.computed == 6 and outcome.failed == 2
     bad = runs[runs["status"] != "ok"]
     assert list(bad["p_mandate"]) == [0.5] * 2
-    assert bad["error"].str.startswith("worker process died (exit -9, SIGKILL").all(), list(bad["error"])
+    # The signal is named where the forkserver reports it; on a busy machine its report can be lost,
+    # and multiprocessing then gives exit code 255 (popen_forkserver): still a failed run, with a reason.
+    reasons = set(bad["error"])
+    assert reasons <= {KILLED, "worker process died (exit 255)"}, reasons
     reference = execute(tasks, None, workers=1, progress=False).runs
     pd.testing.assert_frame_equal(
         results_only(runs[runs["status"] == "ok"]), results_only(reference[reference["p_mandate"] != 0.5])
@@ -257,6 +261,14 @@ def test_a_run_that_kills_its_worker_is_a_failed_run_not_a_hang(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["runs"] == {
         "total": 6, "done": 4, "failed": 2, "todo": 0
     }  # fmt: skip
+
+
+def test_the_reason_names_the_signal_that_killed_the_worker():
+    from experiments.executor import _death_reason
+
+    assert _death_reason(-signal.SIGKILL) == KILLED
+    assert _death_reason(-signal.SIGSEGV) == "worker process died (exit -11, SIGSEGV)"
+    assert _death_reason(None) == "worker process died (exit status unknown)"
 
 
 def results_only(df: pd.DataFrame) -> pd.DataFrame:
