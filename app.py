@@ -40,6 +40,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 
+from experiments.labels import lever_label
 from model import REGISTRY, NeighbourhoodModel, ParameterError, Params, validate
 from model.outputs import OUTPUTS, display_unit
 from model.params import names
@@ -83,27 +84,9 @@ DOMAIN_LABELS: dict[str, str] = {
 }
 DOMAIN_MARKERS: tuple[str, ...] = ("^", "s", "D", "o")
 COST_COLOURS = {"team": "#0072b2", "maatwerk": "#d55e00", "collective": "#009e73"}
-# Words written in capitals (or otherwise) when a parameter name becomes a label.
-_LABEL_WORDS = {"fte": "FTE", "1000": "1,000"}
 
 
 # ---- sliders from the registry -------------------------------------------------
-def lever_label(name: str) -> str:
-    """A sidebar label for a registry parameter, with its unit.
-
-    The name is the registry meaning's lead-in before a colon where there is a short one
-    ("Staffing: social-worker FTE ..."), else the parameter name in words.
-    """
-    p = REGISTRY[name]
-    lead = p.meaning.split(":")[0] if ":" in p.meaning else ""
-    if lead and len(lead) <= 40:
-        text = lead
-    else:
-        text = " ".join(_LABEL_WORDS.get(w, w) for w in name.split("_"))
-        text = text[0].upper() + text[1:]
-    return text if p.type is bool else f"{text} ({p.unit})"
-
-
 def slider_step(low: float, high: float) -> float:
     """A round step giving about 50 to 500 positions between ``low`` and ``high``."""
     return 10.0 ** math.floor(math.log10((high - low) / 50.0))

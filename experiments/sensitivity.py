@@ -40,7 +40,7 @@ from scipy.stats import norm  # noqa: E402
 
 from experiments.designs import DesignError  # noqa: E402
 from experiments.executor import Outcome, Runner, execute, make_tasks  # noqa: E402
-from experiments.plots import KPI_PANELS, PERCENT  # noqa: E402
+from experiments.labels import effect_unit, lever_name, output_label  # noqa: E402
 from experiments.store import DB_NAME, atomic_write_bytes, atomic_write_parquet, update_manifest  # noqa: E402
 from model import REGISTRY, SUMMARY_FIELDS  # noqa: E402
 from model.params import policy_levers, salib_problem  # noqa: E402
@@ -64,33 +64,6 @@ NUM_RESAMPLES = 200
 
 class SensitivityError(DesignError):
     """A sensitivity analysis that cannot be set up or analysed; one line for the user."""
-
-
-# ---- labels ------------------------------------------------------------------------------
-def lever_label(name: str) -> str:
-    """A readable lever name from the registry ("Staffing", "Collective time target")."""
-    meaning = REGISTRY[name].meaning if name in REGISTRY else ""
-    head = meaning.split(":")[0].strip() if ":" in meaning else ""
-    return head if head and len(head) <= 22 else name.replace("_", " ").capitalize()
-
-
-_KPI_LABELS = {column: (label, unit) for column, label, unit in KPI_PANELS}
-
-
-def output_label(name: str) -> str:
-    """A readable KPI name ("Escalations to maatwerk")."""
-    if name in _KPI_LABELS:
-        return _KPI_LABELS[name][0]
-    return SUMMARY_FIELDS[name][1].rstrip(".") if name in SUMMARY_FIELDS else name
-
-
-def effect_unit(name: str) -> tuple[float, str]:
-    """Scale and unit to show an effect on a KPI (shares as percentage points)."""
-    if name in PERCENT:
-        return 100.0, "percentage points"
-    if name in _KPI_LABELS:
-        return 1.0, _KPI_LABELS[name][1]
-    return 1.0, SUMMARY_FIELDS[name][0] if name in SUMMARY_FIELDS else ""
 
 
 # ---- 1. the problem and 2. the sample ----------------------------------------------------------
@@ -476,13 +449,13 @@ def _warnings(a: Analysis) -> list[str]:
         wide = ranked[ranked["ci_wider_than_index"]]
         if not wide.empty:
             top = wide[wide["rank"] <= 3]
-            levers = ", ".join(lever_label(p) for p in wide["parameter"])
+            levers = ", ".join(lever_name(p) for p in wide["parameter"])
             text = (
                 f"{output_label(output)}: the 95% interval is wider than the index for {levers}; "
                 "their influence cannot be told apart from zero"
             )
             if not top.empty:
-                leaders = ", ".join(lever_label(p) for p in top["parameter"])
+                leaders = ", ".join(lever_name(p) for p in top["parameter"])
                 verb = "ranks" if len(top) == 1 else "rank"
                 text += f". {leaders} {verb} among the top three: increase --n (or --replicates)"
             out.append(text + ".")
@@ -728,9 +701,7 @@ def plot_morris(a: Analysis, path: Path) -> Path:
         labelled = (x >= 0.1 * x.max()) | (np.arange(len(x)) < 3)
         for xi, yi, name, show in zip(x, y, sub["parameter"], labelled, strict=True):
             if show:
-                ax.annotate(
-                    lever_label(name), (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=8
-                )
+                ax.annotate(lever_name(name), (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=8)
         if not labelled.all():
             ax.text(
                 0.98,
@@ -775,7 +746,7 @@ def plot_sobol_bars(a: Analysis, path: Path) -> Path:
             capsize=2,
             label="first order (S1)",
         )
-        ax.set_yticks(y, [lever_label(p) for p in sub["parameter"]], fontsize=9)
+        ax.set_yticks(y, [lever_name(p) for p in sub["parameter"]], fontsize=9)
         ax.axvline(0, color="black", linewidth=0.6)
         right = max(1.0, float((sub["ST"] + sub["ST_conf"]).max()), float((sub["S1"] + sub["S1_conf"]).max()))
         ax.set_xlim(min(-0.05, float((sub["S1"] - sub["S1_conf"]).min()) - 0.02), right + 0.02)
@@ -813,7 +784,7 @@ def plot_sobol_heatmap(a: Analysis, path: Path) -> Path:
     ax.set_xticks(
         range(len(a.outputs)), [output_label(o) for o in a.outputs], rotation=30, ha="right", fontsize=9
     )
-    ax.set_yticks(range(len(order)), [lever_label(p) for p in order], fontsize=9)
+    ax.set_yticks(range(len(order)), [lever_name(p) for p in order], fontsize=9)
     fig.colorbar(image, ax=ax, label="ST (share of output variance)")
     ax.set_title(f"Total-order Sobol' indices, levers × outcomes (N = {a.n})", fontsize=11)
     fig.savefig(path, dpi=110)
@@ -835,7 +806,7 @@ def plot_convergence(a: Analysis, path: Path) -> Path:
             v, c = sub[key] * scale, sub[conf] * scale
             colour, style = colours(i % 10), ("-", "--", ":")[(i // 10) % 3]
             ax.plot(
-                sub["n"], v, marker="o", markersize=3, color=colour, linestyle=style, label=lever_label(name)
+                sub["n"], v, marker="o", markersize=3, color=colour, linestyle=style, label=lever_name(name)
             )
             ax.fill_between(sub["n"], v - c, v + c, color=colour, alpha=0.12, linewidth=0)
         ax.set_xscale("log", base=2)
@@ -934,7 +905,7 @@ def write_report(
         f"Fixed for every run: {_fixed_text(setup)}.  ",
         "Levers and bounds (from the parameter registry): "
         + "; ".join(
-            f"{lever_label(n)} (`{n}`) {lo:g} to {hi:g}" + (f" ({REGISTRY[n].unit})" if n in REGISTRY else "")
+            f"{lever_name(n)} (`{n}`) {lo:g} to {hi:g}" + (f" ({REGISTRY[n].unit})" if n in REGISTRY else "")
             for n, (lo, hi) in zip(a.names, a.problem["bounds"], strict=True)
         )
         + ".",
@@ -985,14 +956,14 @@ def write_report(
         if a.method == "sobol":
             first = ranked.iloc[0]
             lines += [
-                f"{lever_label(first.parameter)} matters most: alone it explains {_pct(max(first.S1, 0))} of "
+                f"{lever_name(first.parameter)} matters most: alone it explains {_pct(max(first.S1, 0))} of "
                 f"the variance, with its interactions {_pct(first.ST)}. {_noise_words(noise)}",
                 "",
                 "| rank | lever | ST ± 95% | S1 ± 95% | in plain words |",
                 "|---|---|---|---|---|",
             ]
             lines += [
-                f"| {r.rank} | {lever_label(r.parameter)} (`{r.parameter}`) | {r.ST:.3f} ± {r.ST_conf:.3f} | "
+                f"| {r.rank} | {lever_name(r.parameter)} (`{r.parameter}`) | {r.ST:.3f} ± {r.ST_conf:.3f} | "
                 f"{r.S1:.3f} ± {r.S1_conf:.3f} | {_sobol_words(r)} |"
                 for r in ranked.itertuples()
             ]
@@ -1001,14 +972,14 @@ def write_report(
             top = float(ranked["mu_star"].max())
             first = ranked.iloc[0]
             lines += [
-                f"{lever_label(first.parameter)} matters most: moving it across its range changes the "
+                f"{lever_name(first.parameter)} matters most: moving it across its range changes the "
                 f"outcome by about {_num(first.mu_star * scale)} {unit}. {_noise_words(noise)}",
                 "",
                 f"| rank | lever | μ* ± 95% ({unit}) | μ | σ ± 95% | in plain words |",
                 "|---|---|---|---|---|---|",
             ]
             lines += [
-                f"| {r.rank} | {lever_label(r.parameter)} (`{r.parameter}`) | {_num(r.mu_star * scale)} ± "
+                f"| {r.rank} | {lever_name(r.parameter)} (`{r.parameter}`) | {_num(r.mu_star * scale)} ± "
                 f"{_num(r.mu_star_conf * scale)} | {_num(r.mu * scale)} | {_num(r.sigma * scale)} ± "
                 f"{_num(r.sigma_conf * scale)} | {_morris_words(r, top)} |"
                 for r in ranked.itertuples()

@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from experiments.designs import Axis, DesignError, parse_param  # noqa: E402
 from experiments.executor import Outcome, Runner, execute, make_tasks  # noqa: E402
-from experiments.sensitivity import lever_label  # noqa: E402
+from experiments.labels import lever_label  # noqa: E402
 from experiments.store import atomic_write_bytes  # noqa: E402
 from model import REGISTRY  # noqa: E402
 
@@ -178,10 +178,6 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[values[0] - (mids[0] - values[0])], mids, [values[-1] + (values[-1] - mids[-1])]])
 
 
-def _axis_label(name: str) -> str:
-    return f"{lever_label(name)} ({REGISTRY[name].unit})"
-
-
 def plot_tipping(m: TippingMap, path: Path) -> Path:
     """Two heat maps (collective time share, escalations) with the take-off boundary."""
     xs = np.sort(m.grid[m.x].unique())
@@ -240,8 +236,8 @@ def plot_tipping(m: TippingMap, path: Path) -> Path:
                         fontsize=7,
                         color="white" if light else "black",
                     )
-        ax.set_xlabel(_axis_label(m.x))
-        ax.set_ylabel(_axis_label(m.y))
+        ax.set_xlabel(lever_label(m.x))
+        ax.set_ylabel(lever_label(m.y))
         ax.set_title(title, fontsize=12)
     handles = [
         Line2D(
