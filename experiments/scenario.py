@@ -152,3 +152,22 @@ def _resolve(name_or_path: str | Path) -> Path:
     if not path.is_file():
         raise ScenarioError(f"unknown scenario '{text}'; available: {', '.join(available())}")
     return path
+
+
+def load_all(directory: str | Path = SCENARIO_DIR) -> tuple[list[Scenario], list[str]]:
+    """Every scenario file in ``directory`` that loads, and one line for each that does not.
+
+    For a reader that shows what it can (the browser page's presets) instead of stopping at the
+    first bad file. Main scenarios come first in their display order, then the others by name.
+    """
+    paths = sorted(Path(directory).glob("*.toml"))
+    rank = {name: i for i, name in enumerate(MAIN_SCENARIOS)}
+    paths.sort(key=lambda p: rank.get(p.stem, len(rank)))  # stable: the others stay in name order
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            scenarios.append(load(path))
+        except ScenarioError as exc:
+            problems.append(str(exc))
+    return scenarios, problems
