@@ -89,7 +89,7 @@ def summary_rows(model: NeighbourhoodModel) -> list[tuple[str, str, str, str]]:
         if name in YEARLY:
             this_week, so_far = "", fmt(name, mean.get(name) if years else None)
         else:
-            this_week = fmt(name, week.get(name)) if before is not None else ""
+            this_week = fmt(name, week.get(name)) if week else ""
             so_far = fmt(name, mean.get(name))
         rows.append((output_label(name), this_week, so_far, display_unit(name)))
     return rows
