@@ -18,13 +18,12 @@ from typing import Any
 
 from experiments.labels import output_label
 from model import NeighbourhoodModel
-from model.outputs import SUMMARY, display_unit, summarise
+from model.outputs import OUTPUTS, SUMMARY, display_unit, summarise
 from model.reporters import Tally
 from webapp.levers import DEFAULT_PRESET, PRESET_PROBLEMS
 
 #: The summary fields the table shows, in the output table's order.
 ROWS: tuple[str, ...] = tuple(o.name for o in SUMMARY if o.name != "reported_weeks")
-_BY_NAME = {o.name: o for o in SUMMARY}
 HEADING = "<div style='font-size:15px;font-weight:500;margin-bottom:4px'>"
 DASH = "\u2013"
 
@@ -61,8 +60,8 @@ def tally_since(now: Tally, before: Tally) -> Tally:
 
 def digits(name: str) -> int:
     """Decimals a summary field is shown with: none for per cent and euros, 3 for 0-1 and shares, else 1."""
-    unit = _BY_NAME[name].unit
-    if _BY_NAME[name].percent or unit.startswith("EUR"):
+    unit = OUTPUTS[name].unit
+    if OUTPUTS[name].percent or unit.startswith("EUR"):
         return 0
     return 3 if unit.endswith("0-1") or unit.startswith("share") else 1
 
@@ -71,7 +70,7 @@ def fmt(name: str, value: float | None) -> str:
     """A summary value as the table shows it (shares in per cent); a dash when there is none."""
     if value is None or math.isnan(value):
         return DASH
-    scale = 100.0 if _BY_NAME[name].percent else 1.0
+    scale = 100.0 if OUTPUTS[name].percent else 1.0
     return f"{value * scale:,.{digits(name)}f}"
 
 
