@@ -69,14 +69,18 @@ def about_html(model: NeighbourhoodModel) -> str:
     return "".join(parts)
 
 
+#: Style of a text component: as high as a figure at most, scrolling within its place in the grid.
+TEXT_STYLE = f"padding:8px;overflow:auto;max-height:{FIGURE_MAX_HEIGHT}"
+
+
 def SummaryTable(model: NeighbourhoodModel):
     """The summary table component."""
-    return solara.HTML(tag="div", unsafe_innerHTML=summary_html(model), style="padding:8px;overflow:auto")
+    return solara.HTML(tag="div", unsafe_innerHTML=summary_html(model), style=TEXT_STYLE)
 
 
 def About(model: NeighbourhoodModel):
     """The scenario and reading-guide component."""
-    return solara.HTML(tag="div", unsafe_innerHTML=about_html(model), style="padding:8px;overflow:auto")
+    return solara.HTML(tag="div", unsafe_innerHTML=about_html(model), style=TEXT_STYLE)
 
 
 COMPONENTS = [
