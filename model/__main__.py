@@ -16,6 +16,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
+
 def _odd_regions() -> dict[str, Callable[[], str]]:
     """The generated regions of ``docs/ODD.md``: name -> the function that writes its body."""
     from model.outputs import outputs_odd_markdown

@@ -448,6 +448,12 @@ def outputs_odd_markdown() -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{o.name}` | {o.unit} | {o.meaning} |" for o in SUMMARY]
-    lines += ["", f"**weekly series** ({len(SERIES)} columns)", "", "| name | unit | meaning |", "|---|---|---|"]
+    lines += [
+        "",
+        f"**weekly series** ({len(SERIES)} columns)",
+        "",
+        "| name | unit | meaning |",
+        "|---|---|---|",
+    ]
     lines += [f"| `{o.name}` | {o.unit} | {o.meaning} |" for o in SERIES]
     return "\n".join(lines)
