@@ -309,6 +309,7 @@ def test_cli_validate_writes_table_and_one_figure_per_pattern(tmp_path, capsys):
     assert status in (0, 1)
     printed = capsys.readouterr().out
     assert "P2" in printed and "P5" in printed and "effect [95% CI]" in printed
+    assert "verification" in printed  # P2 and P5 are imposed by rules, and the table says so
     assert (out / "P2.png").exists() and (out / "P5.png").exists() and not (out / "P1.png").exists()
     assert (out / "patterns.parquet").exists() and (out / "report.md").exists()
     assert json.loads((out / "manifest.json").read_text())["kind"] == "validation"
@@ -340,7 +341,11 @@ def test_validate_api_returns_one_row_per_check_and_the_writer_writes_the_folder
     assert pd.read_parquet(out / "patterns.parquet")["effect"].equals(table["effect"])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "validation" and manifest["seeds"]["list"] == crn_seeds(2, 0)
-    assert "P5" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "P5" in report
+    assert list(table["kind"]) == [c.kind for p in ts.patterns if p.id in ("P2", "P5") for c in p.checks]
+    for _, row in table.iterrows():  # each check's kind and origin are in the report
+        assert f"{row['pattern']} `{row['kpi']}`, **{row['kind']}**: {row['origin']}" in report
 
 
 def test_calibrate_api_returns_the_fit_and_the_writer_writes_the_folder(tmp_path):

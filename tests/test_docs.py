@@ -179,3 +179,22 @@ def test_defaults_quoted_in_the_odd_are_the_registry_defaults():
         if float(value.replace(",", "")) != float(REGISTRY[name].default)
     }
     assert not wrong, f"docs/ODD.md quotes defaults (quoted, registry): {wrong}"
+
+
+def pattern_kinds_stated(text: str) -> dict[str, set[str]]:
+    """Per pattern, the kinds a document states in its list item ``- **P3** (*verification*: ...)``."""
+    found = {}
+    for pid, head in re.findall(r"^- \*\*(P\d)\*\* \(([^)]*)\)", text, re.M):
+        found[pid] = set(re.findall(r"\*(verification|validation)\*", head))
+    return found
+
+
+@pytest.mark.parametrize("doc", ("docs/ODD.md", "calibration/NOTE.md"))
+def test_docs_say_per_pattern_what_the_targets_file_says(doc):
+    """Built in or emergent: the ODD and the note state, per pattern, the kinds of its checks."""
+    expected: dict[str, set[str]] = {}
+    for pattern in load_targets().patterns:
+        expected.setdefault(pattern.id.rstrip("b"), set()).update(c.kind for c in pattern.checks)
+    stated = pattern_kinds_stated((ROOT / doc).read_text())
+    wrong = {pid: (stated.get(pid), kinds) for pid, kinds in expected.items() if stated.get(pid) != kinds}
+    assert not wrong, f"{doc}: pattern kinds (stated, calibration/targets.toml): {wrong}"
