@@ -116,7 +116,7 @@ def plot_pattern(
     for ax, r in zip(axes[0], mine, strict=True):
         draw(ax, pattern, r, sub, points)
         ax.set_ylabel(f"{r.kpi}\n({kpi_unit(r.kpi)})", fontsize=8)
-        ax.set_title(f"{format_effect(r)}: {'pass' if r.passed else 'FAIL'}", fontsize=9)
+        ax.set_title(f"{r.kind}: {format_effect(r)}: {'pass' if r.passed else 'FAIL'}", fontsize=9)
         ax.grid(alpha=0.3)
     title = textwrap.fill(f"{pattern.id}: {pattern.title}", 75)
     fig.suptitle(f"{title}\n{pattern.contrast}", fontsize=10)

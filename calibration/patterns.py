@@ -1,5 +1,12 @@
 """Pattern-oriented validation: the checks P1-P7 of DESIGN section 7.
 
+Each check is labelled (``kind`` in ``targets.toml``, carried by :class:`PatternResult` into
+every table and report) as **verification**, where a rule of the model imposes the pattern (the
+check shows that the code does what the rule says; its ``origin`` names the rule, file:function
+and equation), or **validation**, where the pattern emerges from mechanisms that do not state it
+(``origin`` names them). Only validation checks are evidence that the model reproduces what the
+articles describe.
+
 Each pattern in ``calibration/targets.toml`` names the scenarios it compares and, for
 each measured KPI, a direction and a minimum effect fixed in advance. All scenarios run
 with the same seeds (common random numbers), so a contrast is measured seed by seed:
@@ -9,7 +16,14 @@ with the same seeds (common random numbers), so a contrast is measured seed by s
   passes when the mean effect reaches ``min_effect`` in the stated direction and the
   interval excludes zero.
 - ``level``: a KPI that must stay below a bound (the Speelkamer's "less than half");
-  passes when the upper end of its 95% interval is below the bound.
+  passes when the upper end of its 95% interval is below the bound. P2 costs a collective
+  arrangement as the Speelkamer case does (RadarAdvies, 'Sociale teams werken': the provider's
+  professional and the team's worker running the group, besides the tariff): the group-support
+  tariff plus the team's hours on initiatives at ``worker_hour_cost``, per participant-year
+  (``collective_cost_per_participant_year``, :func:`calibration.targets.kpis`, with the hours
+  measured beside each run by :func:`calibration.runs.measured_run`). The model's own
+  ``cost_collective_per_resident_year`` holds the tariffs only: it books the team's hours as team
+  cost.
 - ``curve``: a response to one parameter (staffing); the effect is the steepest slope
   between adjacent levels over the slope of the lowest segment (a threshold makes it
   larger than 1), with a bootstrap interval over seeds; the lowest level must also be
@@ -54,6 +68,8 @@ class PatternResult:
     passed: bool
     note: str = ""
     per_seed: tuple[float, ...] = ()
+    kind: str = "validation"  # verification (a rule imposes it) or validation (it emerges)
+    origin: str = ""  # the rule that imposes it, or the mechanisms it emerges from
 
 
 def pattern_points(pattern: Pattern) -> list[dict[str, Any]]:
@@ -89,6 +105,8 @@ def evaluate_pattern(
             source=pattern.source,
             contrast=pattern.contrast,
             kpi=check.kpi,
+            kind=check.kind,
+            origin=check.origin,
         )
         if pattern.kind == "contrast":
             results.append(_evaluate_contrast(check, runs, common))

@@ -29,6 +29,7 @@ from calibration.text import (
     fit_table_markdown,
     markdown,
     markdown_table,
+    origins_markdown,
     per_seed_markdown,
     size_text,
     sources_markdown,
@@ -138,6 +139,14 @@ def validation_markdown(result: ValidationResult, command: str, figures: list[Pa
         f"**{result.n_passed} of {len(result.patterns)} checks pass.**",
         "",
         markdown_table(result.patterns),
+        "",
+        "### Built in or emergent",
+        "",
+        "A **verification** check shows that a rule of the model does what it states (the rule"
+        " imposes the pattern); only a **validation** check, where the pattern emerges from"
+        " mechanisms that do not state it, is evidence for the model.",
+        "",
+        origins_markdown(result.patterns),
         "",
         "### Effects seed by seed",
         "",

@@ -19,8 +19,7 @@ import pandas as pd
 
 from calibration.targets import kpis
 from experiments.executor import default_workers, run_seed
-from model import run as model_run
-from model import validate
+from model import NeighbourhoodModel, validate
 
 
 def crn_seeds(n: int, base_seed: int = 0) -> list[int]:
@@ -28,13 +27,37 @@ def crn_seeds(n: int, base_seed: int = 0) -> list[int]:
     return [run_seed(base_seed, r) for r in range(n)]
 
 
+def measured_run(params: Mapping[str, Any], seed: int) -> tuple[dict[str, float], float]:
+    """One run without the weekly series: its summary and the team's hours on initiatives.
+
+    The run is the model's own (``model.run``: same steps, same results); beside it this records
+    what the summary does not: the worker hours the team spent running initiatives in the
+    reported weeks (its collective hours less outreach, M7), in hours per resident per year. The
+    model books these hours as team cost, not as collective cost, so P2's Speelkamer costing
+    (:func:`calibration.targets.kpis`) needs them.
+    """
+    p = validate(dict(params))
+    model = NeighbourhoodModel(p, rng=seed, collect=False)
+    total = p.burn_in_weeks + p.weeks
+    hours = 0.0
+    while model.week < total:
+        model.step()
+        if model.reporting and model.workers:
+            capacity = sum(w.capacity for w in model.workers)
+            used = model.now["collective_time_share"] * capacity  # initiatives + outreach (M7, M2)
+            outreach = model.outreach_per_1000 * p.n_residents / 1000.0
+            hours += max(0.0, used - outreach)
+    years = max(model.tally.weeks, 1) / 52.0
+    return model.summary(), hours / p.n_residents / years
+
+
 def run_one(params: Mapping[str, Any], seed: int) -> dict[str, float]:
     """One run without the weekly series; its summary and derived KPIs (or ``error``)."""
     start = time.perf_counter()
     try:
         p = validate(dict(params))
-        summary, _ = model_run(p, seed=seed, collect=False)
-        row: dict[str, Any] = {**kpis(summary, p), "status": "ok", "error": ""}
+        summary, group_hours = measured_run(p, seed)
+        row: dict[str, Any] = {**kpis(summary, p, group_hours), "status": "ok", "error": ""}
     except Exception as exc:  # a failing run is recorded, the batch goes on
         row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:300]}
     row["elapsed_s"] = time.perf_counter() - start

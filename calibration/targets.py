@@ -2,7 +2,8 @@
 
 A :class:`Target` is a published figure with a tolerance, the KPI it maps to and its
 source; a :class:`Pattern` is one of the qualitative patterns P1-P7 of DESIGN section 7,
-as a direction and a minimum effect. :func:`kpis` turns a run's summary into every KPI a
+as a direction and a minimum effect, each check marked as verification (a rule imposes it)
+or validation (it emerges from mechanisms). :func:`kpis` turns a run's summary into every KPI a
 target may name, including the derived ones in :data:`DERIVED`.
 """
 
@@ -22,13 +23,28 @@ TARGETS_FILE = Path(__file__).with_name("targets.toml")
 #: KPIs computed from a run's summary and parameters: name -> (unit, meaning).
 DERIVED: dict[str, tuple[str, str]] = {
     "maatwerk_cost_per_client_year": ("EUR per client per year", "Maatwerk cost per maatwerk client."),
+    "team_group_hours_per_resident_year": (
+        "hours per resident per year",
+        "Worker hours the team spent running initiatives (its collective hours less outreach; measured"
+        " beside the run by calibration.runs.measured_run; NaN where not measured).",
+    ),
+    "collective_tariff_per_participant_year": (
+        "EUR per participant per year",
+        "Group-support tariffs paid for initiatives (the model's collective cost) per participant"
+        " (NaN without participants).",
+    ),
+    "collective_team_hours_per_participant_year": (
+        "hours per participant per year",
+        "Team hours that run the initiatives per participant (NaN without participants or not measured).",
+    ),
     "collective_cost_per_participant_year": (
         "EUR per participant per year",
-        "Collective provision cost per initiative participant (NaN without participants).",
+        "Costed as the Speelkamer case is (RadarAdvies): the group-support tariff (the provider's"
+        " professional) plus the team's hours that run the group at worker_hour_cost, per participant.",
     ),
     "collective_to_individual_cost_ratio": (
         "ratio",
-        "Collective cost per participant-year over maatwerk cost per client-year.",
+        "Collective cost per participant-year (tariff and team hours) over maatwerk cost per client-year.",
     ),
     "group_to_individual_tariff_ratio": ("ratio", "Group tariff per hour over a worker hour."),
 }
@@ -84,9 +100,20 @@ class Target:
         return d
 
 
+#: What a pattern check is evidence of (DESIGN section 7): ``verification`` where a rule of the
+#: model imposes the pattern (the check shows the code does what the rule says), ``validation``
+#: where it emerges from mechanisms that do not state it.
+CHECK_KINDS: tuple[str, ...] = ("verification", "validation")
+
+
 @dataclass(frozen=True)
 class Check:
-    """One measured quantity of a pattern, with the direction and minimum effect it needs."""
+    """One measured quantity of a pattern, with the direction and minimum effect it needs.
+
+    ``kind`` is one of :data:`CHECK_KINDS` (not the pattern's kind of measurement); ``origin``
+    says which rule imposes it (file:function, the equation) or which mechanisms it emerges from,
+    and the evidence for that.
+    """
 
     kpi: str
     effect: str = "relative"
@@ -94,6 +121,8 @@ class Check:
     min_effect: float = 0.0
     below: float | None = None
     trapped_below: float | None = None
+    kind: str = "validation"
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,6 +228,16 @@ def _pattern(p: Mapping[str, Any]) -> Pattern:
             raise TargetsError(f"pattern {pid} names unknown KPI '{c.get('kpi')}'")
         if c.get("direction", "decrease") not in ("decrease", "increase"):
             raise TargetsError(f"pattern {pid}: direction must be decrease or increase")
+        if c.get("kind") not in CHECK_KINDS:
+            raise TargetsError(
+                f"pattern {pid} check '{c.get('kpi')}': kind must be verification or validation"
+                f" (got {c.get('kind')!r})"
+            )
+        if not str(c.get("origin", "")).strip():
+            raise TargetsError(
+                f"pattern {pid} check '{c.get('kpi')}': origin must name the rule that imposes it"
+                " or the mechanisms it emerges from"
+            )
         checks.append(
             Check(
                 kpi=c["kpi"],
@@ -207,6 +246,8 @@ def _pattern(p: Mapping[str, Any]) -> Pattern:
                 min_effect=float(c.get("min_effect", 0.0)),
                 below=c.get("below"),
                 trapped_below=c.get("trapped_below"),
+                kind=c["kind"],
+                origin=" ".join(str(c["origin"]).split()),
             )
         )
     if not checks:
@@ -256,8 +297,17 @@ def _known_kpis() -> set[str]:
     return set(SUMMARY_FIELDS) | set(DERIVED)
 
 
-def kpis(summary: Mapping[str, float], params: Mapping[str, Any] | Params) -> dict[str, float]:
-    """A run's summary plus the derived KPIs of :data:`DERIVED` (NaN where undefined)."""
+def kpis(
+    summary: Mapping[str, float],
+    params: Mapping[str, Any] | Params,
+    team_group_hours: float = math.nan,
+) -> dict[str, float]:
+    """A run's summary plus the derived KPIs of :data:`DERIVED` (NaN where undefined).
+
+    ``team_group_hours`` is the team's hours on initiatives per resident per year
+    (:func:`calibration.runs.measured_run`); without it the Speelkamer costing of P2
+    (``collective_cost_per_participant_year`` and the cost ratio) is NaN, never the tariff alone.
+    """
     p = validate(params)
     out = {k: float(v) for k, v in summary.items()}
     clients = out.get("maatwerk_clients_per_1000", 0.0)
@@ -265,14 +315,15 @@ def kpis(summary: Mapping[str, float], params: Mapping[str, Any] | Params) -> di
         out.get("cost_maatwerk_per_resident_year", math.nan) * 1000.0 / clients if clients > 0 else math.nan
     )
     participants = out.get("participants_per_1000", 0.0)
-    per_participant = (
-        out.get("cost_collective_per_resident_year", math.nan) * 1000.0 / participants
-        if participants > 0.05
-        else math.nan
-    )
+    per_participant = 1000.0 / participants if participants > 0.05 else math.nan  # residents per participant
+    tariff = out.get("cost_collective_per_resident_year", math.nan) * per_participant
+    hours = float(team_group_hours) * per_participant
     out["maatwerk_cost_per_client_year"] = per_client
-    out["collective_cost_per_participant_year"] = per_participant
-    out["collective_to_individual_cost_ratio"] = per_participant / per_client
+    out["team_group_hours_per_resident_year"] = float(team_group_hours)
+    out["collective_tariff_per_participant_year"] = tariff
+    out["collective_team_hours_per_participant_year"] = hours
+    out["collective_cost_per_participant_year"] = tariff + hours * p.worker_hour_cost
+    out["collective_to_individual_cost_ratio"] = out["collective_cost_per_participant_year"] / per_client
     out["group_to_individual_tariff_ratio"] = p.group_tariff / p.worker_hour_cost
     return out
 

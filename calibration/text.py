@@ -102,12 +102,24 @@ def format_effect(r: PatternResult) -> str:
 
 def text_table(results: Sequence[PatternResult]) -> str:
     """A plain-text table: pattern, seed article, KPI, measured effect with CI, pass or fail."""
-    rows = [("pattern", "KPI", "contrast", "baseline -> treatment", "effect [95% CI]", "criterion", "result")]
+    rows = [
+        (
+            "pattern",
+            "kind",
+            "KPI",
+            "contrast",
+            "baseline -> treatment",
+            "effect [95% CI]",
+            "criterion",
+            "result",
+        )
+    ]
     for r in results:
         levels = f"{r.treatment:.3g}" if math.isnan(r.baseline) else f"{r.baseline:.3g} -> {r.treatment:.3g}"
         rows.append(
             (
                 r.pattern,
+                r.kind,
                 r.kpi,
                 r.contrast,
                 levels,
@@ -137,16 +149,21 @@ def per_seed_markdown(results: Sequence[PatternResult]) -> str:
 def markdown_table(results: Sequence[PatternResult]) -> str:
     """The results as a Markdown table (for report.md)."""
     lines = [
-        "| pattern | seed article | KPI | contrast | baseline → treatment | effect [95% CI] "
+        "| pattern | kind | seed article | KPI | contrast | baseline → treatment | effect [95% CI] "
         "| criterion | n | result |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         levels = f"{r.treatment:.3g}" if math.isnan(r.baseline) else f"{r.baseline:.3g} → {r.treatment:.3g}"
         verdict = "pass" if r.passed else "**fail**"
         note = f" ({r.note})" if r.note else ""
         lines.append(
-            f"| {r.pattern} | {r.source} | `{r.kpi}` | {r.contrast} | {levels} | {format_effect(r)} | "
-            f"{r.criterion} | {r.n} | {verdict}{note} |"
+            f"| {r.pattern} | {r.kind} | {r.source} | `{r.kpi}` | {r.contrast} | {levels} "
+            f"| {format_effect(r)} | {r.criterion} | {r.n} | {verdict}{note} |"
         )
     return "\n".join(lines)
+
+
+def origins_markdown(results: Sequence[PatternResult]) -> str:
+    """Per check: verification (the rule that imposes it) or validation (the mechanisms)."""
+    return "\n".join(f"- {r.pattern} `{r.kpi}`, **{r.kind}**: {r.origin}" for r in results)

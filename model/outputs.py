@@ -4,8 +4,9 @@ Each :class:`Output` carries its name, unit, short label, meaning and how it is 
 weekly series' columns (:data:`SERIES`, one row per reported week) and the one-row summary
 (:data:`SUMMARY`) are the two parts of the table; :data:`SERIES_FIELDS` and
 :data:`SUMMARY_FIELDS` (name -> (unit, meaning)), the summary itself (:func:`summarise`), the
-scenario figures' panels, the browser's summary table and the table in ``docs/ODD.md``
-(:func:`outputs_markdown`) are derived from it. The burn-in is never reported.
+scenario figures' panels, the browser's summary table, ``docs/outputs.md``
+(:func:`outputs_markdown`) and the output tables of ``docs/ODD.md`` (:func:`outputs_odd_markdown`)
+are derived from it. The burn-in is never reported.
 """
 
 from __future__ import annotations
@@ -433,3 +434,26 @@ def outputs_markdown() -> str:
     lines += ["", "| weekly series | label | unit | meaning |", "|---|---|---|---|"]
     lines += [f"| `{o.name}` | {o.label} | {o.unit} | {o.meaning} |" for o in SERIES]
     return "\n".join(lines) + "\n"
+
+
+def outputs_odd_markdown() -> str:
+    """The compact output tables of ``docs/ODD.md``: summary fields, then the weekly series."""
+    lines = [
+        "Every output of the output table (`model/outputs.py`; how each summary field is aggregated is"
+        " in `docs/outputs.md`).",
+        "",
+        f"**summary** (one row per run, {len(SUMMARY)} fields)",
+        "",
+        "| name | unit | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{o.name}` | {o.unit} | {o.meaning} |" for o in SUMMARY]
+    lines += [
+        "",
+        f"**weekly series** ({len(SERIES)} columns)",
+        "",
+        "| name | unit | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{o.name}` | {o.unit} | {o.meaning} |" for o in SERIES]
+    return "\n".join(lines)

@@ -1494,3 +1494,27 @@ def parameters_markdown() -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def parameters_odd_markdown() -> str:
+    """The compact parameter tables of ``docs/ODD.md`` (one per kind), generated from the registry."""
+    lines = [
+        "Every parameter of the registry (`model/params.py`), by kind: default, range, unit, mechanism"
+        " and source class (sourced / basis / assumed; the sources and notes are in"
+        " `docs/parameters.md`).",
+        "",
+    ]
+    for kind in KINDS:
+        chosen = [p for p in REGISTRY.values() if p.kind == kind]
+        lines += [
+            f"**{kind}** ({len(chosen)})",
+            "",
+            "| name | default | range | unit | mechanism | class |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in chosen:
+            default = str(p.default).lower() if p.type is bool else f"{p.default:g}"
+            rng = "true/false" if p.type is bool else f"{p.low:g} – {p.high:g}"
+            lines.append(f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.mechanism} | {p.source_class} |")
+        lines.append("")
+    return "\n".join(lines[:-1])

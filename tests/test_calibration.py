@@ -17,10 +17,11 @@ import calibration
 from calibration import calibrate, validate, write_calibration, write_validation
 from calibration import fit as fitting
 from calibration.cli import register
-from calibration.runs import Simulator, crn_seeds, run_one
-from calibration.targets import Target, TargetsError, kpis, load_targets
+from calibration.runs import Simulator, crn_seeds, measured_run, run_one
+from calibration.targets import CHECK_KINDS, Target, TargetsError, kpis, load_targets
 from calibration.writeback import PARAMS_FILE, WriteBackError, write_back
 from model import REGISTRY, run
+from model.params import validate as checked_params
 
 TINY = {"n_residents": 300, "weeks": 26, "burn_in_weeks": 8}
 
@@ -72,6 +73,78 @@ def test_derived_kpis_keep_the_accounting():
     k = kpis(summary, {**TINY, "fte_per_1000": 1.6})
     assert k["maatwerk_cost_per_client_year"] == pytest.approx(REGISTRY["maatwerk_cost_year"].default)
     assert k["group_to_individual_tariff_ratio"] == pytest.approx(10.0 / 61.0)
+    # Without the team's hours on initiatives P2's costing is undefined, never the tariff alone.
+    assert math.isnan(k["collective_cost_per_participant_year"])
+    assert math.isnan(k["collective_to_individual_cost_ratio"])
+
+
+#: Enough staff and time for initiatives to run (P2's scenario) on a small neighbourhood.
+GROUPS = {"n_residents": 1000, "weeks": 104, "burn_in_weeks": 52, "fte_per_1000": 1.6}
+
+
+def test_measured_run_is_the_model_run_and_finds_the_team_hours_on_initiatives():
+    summary, hours = measured_run(GROUPS, 3)
+    assert summary == run(seed=3, collect=False, **GROUPS)[0]  # the same run, measured beside
+    assert summary["participants_per_1000"] > 0.05 and hours > 0
+    # Team hours on initiatives are part of the collective time (the rest is outreach).
+    p = checked_params(GROUPS)
+    collective_hours = (
+        summary["collective_time_share"] * p.fte_per_1000 * p.hours_per_fte * p.direct_time_share
+    )
+    assert hours <= collective_hours * 52.0 / 1000.0 * 1.5
+
+
+def test_p2_costs_the_team_hours_as_the_speelkamer_case_does():
+    """The collective cost per participant is the tariff plus the team's hours at the hourly cost."""
+    p = checked_params(GROUPS)
+    summary, hours = measured_run(p, 3)
+    k = kpis(summary, p, hours)
+    per_participant = 1000.0 / summary["participants_per_1000"]
+    tariff = summary["cost_collective_per_resident_year"] * per_participant
+    team = hours * per_participant * p.worker_hour_cost
+    assert k["collective_tariff_per_participant_year"] == pytest.approx(tariff)
+    assert k["collective_team_hours_per_participant_year"] == pytest.approx(hours * per_participant)
+    assert k["collective_cost_per_participant_year"] == pytest.approx(tariff + team)
+    assert k["collective_to_individual_cost_ratio"] == pytest.approx((tariff + team) / p.maatwerk_cost_year)
+    # The tariff alone is the identity group_hours x group_tariff x 52 / maatwerk cost (0.226) or
+    # just below it (participants of initiatives that do not run that week pay nothing).
+    identity = p.group_hours * p.group_tariff * 52.0 / p.maatwerk_cost_year
+    assert tariff / p.maatwerk_cost_year <= identity + 1e-9
+    assert k["collective_to_individual_cost_ratio"] > tariff / p.maatwerk_cost_year
+
+
+def test_every_pattern_check_says_whether_a_rule_imposes_it():
+    for pattern in load_targets().patterns:
+        for check in pattern.checks:
+            assert check.kind in CHECK_KINDS, (pattern.id, check.kpi)
+            assert len(check.origin) > 40, (pattern.id, check.kpi)
+            if check.kind == "verification":
+                assert "imposed" in check.origin or "accounting" in check.origin, (pattern.id, check.kpi)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('  kind = "verification"\n', '  kind = "built-in"\n', "kind must be verification or validation"),
+        ('  kind = "verification"\n', "", "kind must be verification or validation"),
+    ],
+)
+def test_a_check_without_its_kind_is_refused(tmp_path, old, new, message):
+    text = load_targets().path.read_text().replace(old, new, 1)
+    bad = tmp_path / "targets.toml"
+    bad.write_text(text)
+    with pytest.raises(TargetsError, match=message):
+        load_targets(bad)
+
+
+def test_a_check_without_its_origin_is_refused(tmp_path):
+    text = load_targets().path.read_text()
+    start = text.index("  origin = ")
+    end = text.index('"""', text.index('"""', start) + 3) + 4
+    bad = tmp_path / "targets.toml"
+    bad.write_text(text[:start] + text[end:])
+    with pytest.raises(TargetsError, match="origin must name the rule"):
+        load_targets(bad)
 
 
 def test_loss_is_zero_on_target_and_grows_with_deviation():
@@ -236,6 +309,7 @@ def test_cli_validate_writes_table_and_one_figure_per_pattern(tmp_path, capsys):
     assert status in (0, 1)
     printed = capsys.readouterr().out
     assert "P2" in printed and "P5" in printed and "effect [95% CI]" in printed
+    assert "verification" in printed  # P2 and P5 are imposed by rules, and the table says so
     assert (out / "P2.png").exists() and (out / "P5.png").exists() and not (out / "P1.png").exists()
     assert (out / "patterns.parquet").exists() and (out / "report.md").exists()
     assert json.loads((out / "manifest.json").read_text())["kind"] == "validation"
@@ -267,7 +341,11 @@ def test_validate_api_returns_one_row_per_check_and_the_writer_writes_the_folder
     assert pd.read_parquet(out / "patterns.parquet")["effect"].equals(table["effect"])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "validation" and manifest["seeds"]["list"] == crn_seeds(2, 0)
-    assert "P5" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "P5" in report
+    assert list(table["kind"]) == [c.kind for p in ts.patterns if p.id in ("P2", "P5") for c in p.checks]
+    for _, row in table.iterrows():  # each check's kind and origin are in the report
+        assert f"{row['pattern']} `{row['kpi']}`, **{row['kind']}**: {row['origin']}" in report
 
 
 def test_calibrate_api_returns_the_fit_and_the_writer_writes_the_folder(tmp_path):
