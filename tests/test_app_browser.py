@@ -23,7 +23,7 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SERVER_TIMEOUT_S = 60
+SERVER_TIMEOUT_S = 150
 PAGE_TIMEOUT_MS = 45_000
 
 pytestmark = [
