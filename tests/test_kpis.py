@@ -246,6 +246,12 @@ def test_the_zrm_at_close_is_self_reliance_alone(small_model):
     assert set(np.unique(closing).tolist()) <= {0, 3, 4, 5}  # 0: never had a problem
 
 
+def test_the_self_reliance_gained_in_a_problem_is_m8s_alone():
+    on = run(seed=0, collect=False, **SMALL)[0]
+    off = run(seed=0, collect=False, **SMALL, m8_reliance_dynamics=False)[0]
+    assert off["problem_self_reliance_gain_mean"] == 0.0 < on["problem_self_reliance_gain_mean"]
+
+
 def test_zrm_weight_changes_only_the_zrm_kpis():
     a = run(seed=0, collect=False, **SMALL)[0]
     b = run(seed=0, collect=False, **SMALL, zrm_reliance_weight=1.0)[0]
