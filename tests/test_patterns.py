@@ -38,6 +38,14 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
         " short of the 5% fixed in advance; at the default provider capacity referrals equal"
         " admissions, so the switch of KPI is not the cause. Reported, not tuned."
     ),
+    ("P4", "referrals_per_1000_year"): (
+        "after the M8 fix of issue 16 outcome steering lowers referrals by 2.1% (default size, six"
+        " seeds), short of the 10% fixed in advance. Reported, not tuned."
+    ),
+    ("P4", "unmet_need_per_1000_year"): (
+        "after the M8 fix of issue 16 outcome steering raises unmet need by 13% (default size, six"
+        " seeds; at least four of six up) instead of lowering it by 10%. Reported, not tuned."
+    ),
 }
 
 
