@@ -120,9 +120,13 @@ def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
     names = list(titles)
     colours = scenario_colours(names)
     ok = runs[runs["status"] == "ok"]
-    fig, axes = plt.subplots(3, 3, figsize=(15, 11), constrained_layout=True)
+    cols = 3 if len(KPI_PANELS) <= 9 else 4  # as many panels as the output table marks
+    rows = -(-len(KPI_PANELS) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.7 * rows), constrained_layout=True)
+    for ax in axes.flat[len(KPI_PANELS) :]:
+        ax.set_visible(False)
     y = np.arange(len(names))[::-1]
-    for k, (ax, (column, label, unit)) in enumerate(zip(axes.flat, KPI_PANELS, strict=True)):
+    for k, (ax, (column, label, unit)) in enumerate(zip(axes.flat, KPI_PANELS, strict=False)):
         scale = 100.0 if column in PERCENT else 1.0
         means, halves = zip(
             *(mean_ci(ok.loc[ok["scenario"] == n, column] * scale) for n in names), strict=True
@@ -136,7 +140,7 @@ def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
             height=0.7,
             error_kw={"elinewidth": 1.2},
         )
-        ax.set_yticks(y, [titles[n] for n in names] if k % 3 == 0 else [""] * len(names))
+        ax.set_yticks(y, [titles[n] for n in names] if k % cols == 0 else [""] * len(names))
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(unit)
         ax.grid(axis="x", alpha=0.3)

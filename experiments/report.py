@@ -82,7 +82,10 @@ def summary_text(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> str:
     ok = runs[runs["status"] == "ok"]
     cols = [
         ("caught_early_share", "early %", 100.0),
-        ("escalations_per_1000_year", "escal./1000/yr", 1.0),
+        ("referrals_per_1000_year", "refer./1000/yr", 1.0),
+        ("escalations_per_1000_year", "admit./1000/yr", 1.0),
+        ("zrm_change_mean", "ZRM change", 1.0),
+        ("resolved_own_share", "own/netw. %", 100.0),
         ("wait_weeks_mean", "wait wk", 1.0),
         ("collective_time_share", "collective %", 100.0),
         ("unmet_need_per_1000_year", "unmet need", 1.0),

@@ -341,6 +341,7 @@ def start_routes(model, take, complexity, starts, route, owner, option) -> np.nd
         pop.provider,
         pop.initiative,
         pop.primary,
+        pop.referral_week,
     )
     added, started, waited = _start_routes(
         take,
@@ -378,6 +379,7 @@ def _start_routes(
         provider,
         initiative,
         primary,
+        referral_week,
     ) = support
     started = waited = 0  # supports started (of residents who had asked) and their weeks of waiting
     added = np.zeros(starts.size)  # hours each taker's kept cases and indications add
@@ -408,7 +410,7 @@ def _start_routes(
             primary[i] = worst_domain(sev, i)
             worker[i] = -1
         elif rt == MAATWERK_NOW:
-            to_provider(i, True, parent[owner[j]], status, wait_kind, tailored, provider)
+            to_provider(i, True, parent[owner[j]], week, status, wait_kind, tailored, provider, referral_week)
         else:
             to_indication(i, week + r.indication_delay, status, wait_kind, ready_week)
             desk += 1
@@ -440,6 +442,7 @@ def close_and_escalate(model: NeighbourhoodModel) -> None:
         pop.ready_week,
         pop.request_week,
         pop.request_sev,
+        pop.referral_week,
     )
     kind = FOR_TEAM if model.workers else FOR_INDICATION
     _close_and_escalate(
@@ -494,6 +497,7 @@ def _close_and_escalate(
         ready_week,
         request_week,
         request_sev,
+        referral_week,
     ) = support
     ready = week + r.indication_delay
     for i in resolved:
@@ -501,9 +505,8 @@ def _close_and_escalate(
     for c in range(crisis.size):  # M5: straight to maatwerk where agreements or mandate allow
         i = crisis[c]
         if u[c] < r.direct_share:
-            to_provider(
-                i, False, parent[worker[i]] if worker[i] >= 0 else -1, status, wait_kind, tailored, provider
-            )
+            referrer = parent[worker[i]] if worker[i] >= 0 else -1
+            to_provider(i, False, referrer, week, status, wait_kind, tailored, provider, referral_week)
         else:
             to_indication(i, ready, status, wait_kind, ready_week)
     for i in queued:  # a crisis bypasses the team's queue (GP referral)

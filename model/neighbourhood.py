@@ -32,7 +32,7 @@ from model.collective import Initiative
 from model.outputs import SERIES_FIELDS, summarise
 from model.params import Params, validate
 from model.providers import Provider
-from model.reporters import Tally, week_counts, youth_year
+from model.reporters import CareTracker, Tally, week_counts, youth_year
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
@@ -95,6 +95,7 @@ class NeighbourhoodModel(mesa.Model):
         self.now: dict[str, float] = {}
         self.tally = Tally()
         self.youth = youth_year(self)
+        self.care = CareTracker(p.n_residents)
         # The parameter values each mechanism's compiled loops read, by name (fixed for a run).
         self.rules = {"problems": problems.problem_rules(self), "intake": intake.intake_rules(self)}
         self._place_initial_clients()
@@ -195,6 +196,7 @@ class NeighbourhoodModel(mesa.Model):
         problems.update_reliance(self)  # 9 M8
         costs = budget.book_costs(self, collective_cost)  # 10 M9
         self.youth.track(self)
+        self.care.track(self)
         if self.week % 52 == 0:
             budget.review_year(self)  # 10 M9
             self.youth.close(self.tally if self.reporting else None)
@@ -248,6 +250,7 @@ class NeighbourhoodModel(mesa.Model):
             "cost_team": costs["team"],
             "cost_maatwerk": costs["maatwerk"],
             "cost_collective": costs["collective"],
+            **self.care.now,
         }
         self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8])})
         if self.collect:

@@ -101,6 +101,35 @@ def youth_ratio(num: int, den: int, text: str) -> Aggregation:
     return Aggregation(text + ", over the reported calendar years", value)
 
 
+def care_per_1000_year(count: str) -> Aggregation:
+    """A count of the care tracker (``Tally.care``) per 1,000 residents per year."""
+    return Aggregation(
+        f"`{count}` over the reported weeks, per 1,000 residents per year",
+        lambda t: t.tally.care[count] * t.per_1000 / t.years,
+    )
+
+
+def care_stock_per_1000(count: str) -> Aggregation:
+    """A weekly stock of the care tracker, averaged over the reported weeks, per 1,000 residents."""
+    return Aggregation(
+        f"mean of the weekly `{count}` per 1,000 residents",
+        lambda t: t.tally.care[count] / t.weeks * t.per_1000,
+    )
+
+
+def care_ratio(num: str, den: str, offset: str | None = None) -> Aggregation:
+    """A ratio of two care-tracker counts (less ``offset`` / ``den``), 0 without any."""
+    text = f"(`{num}` - `{offset}`) / `{den}`" if offset else f"`{num}` / `{den}`"
+
+    def value(t: Totals) -> float:
+        care = t.tally.care
+        if not care[den]:
+            return 0.0
+        return _ratio(care[num] - (care[offset] if offset else 0.0), care[den])
+
+    return Aggregation(text + " over the reported weeks (0 without any)", value)
+
+
 def neighbour_share() -> Aggregation:
     return Aggregation(
         "severity removed by neighbours / by own strength, neighbours and support",
@@ -126,6 +155,14 @@ class Output:
 
 
 _PER_1000 = "per 1,000 residents"
+_ZRM = "ZRM level 1-5"
+#: The model's domains as labels show them (the order of ``model.resident.DOMAINS``).
+DOMAIN_LABELS: dict[str, str] = {
+    "youth_family": "youth & family",
+    "care_support": "care & support (Wmo)",
+    "income_work": "income & work",
+    "mental_health": "mental health (GGZ)",
+}
 _PER_1000_YEAR = "per 1,000 residents per year"
 _EUR = "EUR per resident per year"
 _EUR_WEEK = "EUR per week"
@@ -148,11 +185,24 @@ SERIES: tuple[Output, ...] = (
     Output(
         "maatwerk_starts",
         "residents",
-        "Escalations to maatwerk",
-        "New maatwerk clients this week (escalations).",
+        "Admissions to maatwerk",
+        "New maatwerk clients this week (admissions, limited by the providers' places).",
+    ),
+    Output(
+        "referrals",
+        "residents",
+        "Referrals to maatwerk",
+        "Residents referred to maatwerk this week (decided need: an indication granted, a mandated"
+        " decision or a crisis sent on), whether or not a place is free.",
     ),
     Output(
         "waiting", "residents", "Waiting list", "Residents on a waiting list (team, indication or provider)."
+    ),
+    Output(
+        "maatwerk_waiting",
+        "residents",
+        "Waiting for a maatwerk place",
+        "Residents referred to maatwerk and waiting for a provider's place.",
     ),
     Output("team_cases", "residents", "Team cases", "Open team support cases."),
     Output(
@@ -220,9 +270,36 @@ SUMMARY: tuple[Output, ...] = (
     Output(
         "escalations_per_1000_year",
         _PER_1000_YEAR,
-        "Escalations to maatwerk",
-        "New maatwerk clients.",
+        "Admissions to maatwerk",
+        "New maatwerk clients (admissions), limited by the providers' places. The name is kept for"
+        " continuity; decided need is `referrals_per_1000_year`.",
         count_per_1000_year("maatwerk_starts"),
+        panel=True,
+    ),
+    Output(
+        "referrals_per_1000_year",
+        _PER_1000_YEAR,
+        "Referrals to maatwerk",
+        "Decided need for maatwerk: indications granted by the desk, maatwerk decided by a mandated"
+        " worker and crises sent on under mandate or escalation agreements, whether or not a place"
+        " is free.",
+        care_per_1000_year("referrals"),
+        panel=True,
+    ),
+    Output(
+        "maatwerk_waiting_per_1000",
+        _PER_1000,
+        "Waiting for maatwerk",
+        "Mean residents referred to maatwerk and waiting for a provider's place.",
+        care_stock_per_1000("maatwerk_waiting"),
+        panel=True,
+    ),
+    Output(
+        "maatwerk_wait_weeks_mean",
+        "weeks",
+        "Wait for a maatwerk place",
+        "Mean weeks from referral to admission, over the referred residents admitted.",
+        care_ratio("maatwerk_wait_weeks", "admitted"),
         panel=True,
     ),
     Output(
@@ -238,6 +315,66 @@ SUMMARY: tuple[Output, ...] = (
         "Self-reliance",
         "Mean self-reliance over residents and weeks.",
         weekly_mean("self_reliance_mean"),
+        panel=True,
+    ),
+    Output(
+        "problems_resolved_per_1000_year",
+        _PER_1000_YEAR,
+        "Problems resolved",
+        "Residents' problems that ended (no severity left in any domain): the problems the ZRM"
+        " levels below describe.",
+        care_per_1000_year("problems_closed"),
+    ),
+    Output(
+        "zrm_start_mean",
+        _ZRM,
+        "ZRM at problem start",
+        "Mean ZRM level (worst domain) in the first week of the problems resolved in the period.",
+        care_ratio("zrm_start", "problems_closed"),
+        panel=True,
+    ),
+    Output(
+        "zrm_low_mean",
+        _ZRM,
+        "ZRM low point",
+        "Mean lowest ZRM level (worst domain) during the problems resolved in the period.",
+        care_ratio("zrm_low", "problems_closed"),
+    ),
+    Output(
+        "zrm_close_mean",
+        _ZRM,
+        "ZRM at close",
+        "Mean ZRM level when the problems resolved in the period ended: with no severity left, the"
+        " level reflects self-reliance alone (at the default weight 5 from self-reliance 0.75, 4"
+        " from 0.25, else 3).",
+        care_ratio("zrm_close", "problems_closed"),
+        panel=True,
+    ),
+    Output(
+        "zrm_change_mean",
+        "ZRM levels",
+        "ZRM change",
+        "Mean change in ZRM level from problem start to close, over the problems resolved in the period.",
+        care_ratio("zrm_close", "problems_closed", offset="zrm_start"),
+        panel=True,
+    ),
+    Output(
+        "problem_self_reliance_gain_mean",
+        "self-reliance (0-1)",
+        "Self-reliance gained in a problem",
+        "Mean change in self-reliance from the start to the close of the problems resolved in the"
+        " period (M8: own strength's share of solving, collective settings, long dependence).",
+        care_ratio("sr_gain", "problems_closed"),
+        panel=True,
+    ),
+    Output(
+        "resolved_own_share",
+        "share of problems resolved",
+        "Resolved by own strength or network",
+        "Problems resolved in the period without team support or maatwerk (by own strength,"
+        " neighbours, or a collective group).",
+        care_ratio("closed_own", "problems_closed"),
+        percent=True,
         panel=True,
     ),
     Output(
@@ -328,6 +465,29 @@ SUMMARY: tuple[Output, ...] = (
         "Wmo maatwerk",
         "Mean maatwerk clients, care & support (Wmo).",
         weekly_mean_per_1000("wmo_maatwerk"),
+    ),
+    *(
+        Output(
+            f"maatwerk_{d}_per_1000",
+            _PER_1000,
+            f"Maatwerk: {label}",
+            f"Mean maatwerk clients whose maatwerk serves {label}"
+            + (" (equals `wmo_maatwerk_per_1000`)." if d == "care_support" else "."),
+            care_stock_per_1000(f"maatwerk_{d}"),
+        )
+        for d, label in DOMAIN_LABELS.items()
+    ),
+    *(
+        Output(
+            f"maatwerk_weeks_{d}_mean",
+            "weeks",
+            f"Time in maatwerk: {label}",
+            f"Mean length of the maatwerk spells for {label} that ended in the reported period"
+            " (admission, or the start of the run, to step-down or conversion to a group); spells"
+            " still running are not counted, so long, chronic spells weigh less than in the stock.",
+            care_ratio(f"spell_weeks_{d}", f"spells_{d}"),
+        )
+        for d, label in DOMAIN_LABELS.items()
     ),
     Output(
         "youth_support_share",

@@ -70,7 +70,8 @@ WMO_TERMS = (
     "Wmo 2015, art. 2.3.2 (assessment within 6 weeks of a notification)"
     " and art. 2.3.5 (decision within 2 weeks of the application)"
 )
-CITATIONS: tuple[str, ...] = (*ARTICLES, CBS_WMO, CBS_YOUTH, TARIFFS, CPB, CBS_POP, WMO_TERMS)
+ZRM = "Lauriks et al. (GGD Amsterdam), 'Zelfredzaamheid-Matrix' (ZRM 2017, manual)"
+CITATIONS: tuple[str, ...] = (*ARTICLES, CBS_WMO, CBS_YOUTH, TARIFFS, CPB, CBS_POP, WMO_TERMS, ZRM)
 
 # The reviewed allow-list of sourced defaults: (parameter, source) -> the figure in the
 # source that the default is. An article may be the source of a number only with a quote
@@ -1068,6 +1069,19 @@ _ENTRIES: list[Param] = [
         "behaviour",
         "M8",
         "Weekly reversion of self-reliance and ties towards the resident's baseline.",
+    ),
+    _p(
+        "zrm_reliance_weight",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "behaviour",
+        "reporting",
+        "How much a resident's self-reliance counts in the ZRM score: level = 1 + round(4 (1 - s)"
+        " (1 - w (1 - sr))). Changes no dynamics, only the ZRM KPIs.",
+        basis=(ZRM,),
+        note="The ZRM scores self-reliance per life domain from 1 (acute problems) to 5 (fully self-reliant): the outcome of the situation in the domain and of the person's own skills; it gives no formula from a severity and a self-reliance. The weight and the rule are assumed; at 0.5 and typical self-reliance (0.6) the level bands fall near the model's own thresholds (acute from about the crisis severity 0.85, not self-reliant from about the heavy threshold 0.5).",
     ),
     _p(
         "neighbour_help",

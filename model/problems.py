@@ -18,10 +18,36 @@ Several domains above ``complex_threshold`` make a complex case (:func:`model.re
 
 M8 (Zorg+Welzijn/Movisie; Wijland). A neighbour's spare capacity is ``sr x (1 - smax)``, doubled
 for volunteers; ``support = min(1, ties x mean spare capacity of the network neighbours)``.
-Solving a problem with own strength raises self-reliance by ``self_reliance_gain`` times the
-severity removed; each week ``sr += gain - dependence_loss x [maatwerk over a year] +
-reliance_reversion x (sr0 - sr)`` and ``ties += gain + reliance_reversion x (ties0 - ties)``,
-with ``gain = collective_reliance_gain`` for participants and volunteers; both stay in [0, 1].
+Solving a problem with own strength raises self-reliance: each week by ``self_reliance_gain``
+times the severity removed by own strength, weighted by own strength's share of the week's
+removal (own / (own + neighbours + support)), so a problem that support or neighbours solve
+teaches less than one the resident solves alone; each week
+``sr += gain - dependence_loss x [maatwerk over a year] + reliance_reversion x (sr0 - sr)`` and
+``ties += gain + reliance_reversion x (ties0 - ties)``, with ``gain = collective_reliance_gain``
+for participants and volunteers; both stay in [0, 1].
+
+Self-reliance on the ZRM scale. Dutch neighbourhood teams score self-reliance per life domain with
+the Zelfredzaamheid-Matrix (ZRM, GGD Amsterdam): 1 acute problems, 2 not self-reliant, 3 barely
+self-reliant, 4 adequately self-reliant, 5 fully self-reliant. The model's four domains stand for
+these ZRM domains (:data:`ZRM_DOMAINS`; a model domain scores the same in each ZRM domain it stands
+for, which the model does not tell apart):
+
+- youth & family -> 'huiselijke relaties' (domestic relations) and the ZRM's parenting supplement
+  ('ouderschap'): the Jeugdwet needs of children and their parents;
+- care & support (Wmo) -> 'basale ADL' and 'instrumentele ADL' (self-care and running a household)
+  and 'lichamelijke gezondheid': what Wmo support at home and household help serve; housing
+  ('huisvesting') is left out, since sheltered and protected housing are not modelled;
+- income & work -> 'financien' and 'werk & opleiding' (Participatiewet, debt counselling);
+- mental health -> 'geestelijke gezondheid' and 'middelengebruik' (GGZ and addiction care).
+
+A resident's level in domain *d* follows from its severity and the resident's self-reliance
+(:func:`zrm_level`, assumed):
+
+    level = 1 + floor(4 x (1 - s_d) x (1 - w x (1 - sr)) + 0.5)      (w = ``zrm_reliance_weight``)
+
+so without a problem (s_d = 0) the level is self-reliance's alone: at w = 0.5, 5 from sr = 0.75,
+4 from 0.25 and 3 below; a crisis (s_d >= 0.85) scores 1 at typical self-reliance (0.6). A resident's own
+level is that of the worst domain (the lowest level, as the level falls with severity).
 """
 
 from __future__ import annotations
@@ -57,6 +83,34 @@ def problem_rules(model: NeighbourhoodModel) -> np.record:
         dependence_loss=p.dependence_loss,
         reliance_reversion=p.reliance_reversion,
     )
+
+
+#: The ZRM domains each model domain stands for (see the module docstring), in the order of
+#: :data:`model.resident.DOMAINS`.
+ZRM_DOMAINS: dict[str, tuple[str, ...]] = {
+    "youth_family": ("huiselijke relaties", "ouderschap (parenting supplement)"),
+    "care_support": ("basale ADL", "instrumentele ADL", "lichamelijke gezondheid"),
+    "income_work": ("financien", "werk & opleiding"),
+    "mental_health": ("geestelijke gezondheid", "middelengebruik"),
+}
+#: The five ZRM levels.
+ZRM_LEVELS: tuple[str, ...] = (
+    "acute problems",
+    "not self-reliant",
+    "barely self-reliant",
+    "adequately self-reliant",
+    "fully self-reliant",
+)
+
+
+@jit
+def zrm_level(severity, self_reliance, weight):
+    """The ZRM level (1-5) of a domain with ``severity`` for a resident with ``self_reliance``.
+
+    ``weight`` is ``zrm_reliance_weight``; the rule is the module docstring's.
+    """
+    position = 4.0 * (1.0 - severity) * (1.0 - weight * (1.0 - self_reliance))
+    return 1 + min(max(int(np.floor(position + 0.5)), 0), 4)
 
 
 # ---- M1 arrival ---------------------------------------------------------------------------------
@@ -221,7 +275,8 @@ def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, q
         rows[0, k] = (own[0] * frac[0] + own[2] * frac[2]) + (own[1] * frac[1] + own[3] * frac[3])
         rows[1, k] = (nb[0] * frac[0] + nb[2] * frac[2]) + (nb[1] * frac[1] + nb[3] * frac[3])
         rows[2, k] = (rel[0] * frac[0] + rel[2] * frac[2]) + (rel[1] * frac[1] + rel[3] * frac[3])
-        if r.reliance_dynamics:
-            sr[i] = min(1.0, s_r + r.self_reliance_gain * rows[0, k])
+        removed = (rows[0, k] + rows[1, k]) + rows[2, k]
+        if r.reliance_dynamics and removed > 0.0:  # M8: own strength, weighted by its share
+            sr[i] = min(1.0, s_r + r.self_reliance_gain * rows[0, k] * (rows[0, k] / removed))
         k += 1
     return pairwise_sum(rows[0], 0, k), pairwise_sum(rows[1], 0, k), pairwise_sum(rows[2], 0, k)

@@ -88,7 +88,16 @@ def decide_indications(model: NeighbourhoodModel) -> None:
     """M5/M10: the desk decides the indications that are ready this week."""
     p, pop = model.p, model.pop
     parent = np.array([w.parent for w in model.workers] + [-1], np.int64)  # -1: no worker, any provider
-    support = (pop.status, pop.wait_kind, pop.worker, pop.provider, pop.initiative, pop.heavy, pop.tailored)
+    support = (
+        pop.status,
+        pop.wait_kind,
+        pop.worker,
+        pop.provider,
+        pop.initiative,
+        pop.heavy,
+        pop.tailored,
+        pop.referral_week,
+    )
     started, waited = _decide_indications(
         pop.ready_week,
         pop.request_sev,
@@ -109,13 +118,14 @@ def decide_indications(model: NeighbourhoodModel) -> None:
 def _decide_indications(
     ready_week, request_sev, request_week, start_week, reask_week, support, parent, threshold, team, week
 ):
-    status, wait_kind, worker, provider, initiative, heavy, tailored = support
+    status, wait_kind, worker, provider, initiative, heavy, tailored, referral_week = support
     started = waited = 0
     for i in range(status.size):
         if not (wait_kind[i] == FOR_INDICATION and status[i] == WAITING and ready_week[i] <= week):
             continue
         if request_sev[i] >= threshold:  # granted: a standard provision
-            to_provider(i, False, parent[worker[i]], status, wait_kind, tailored, provider)
+            referrer = parent[worker[i]]
+            to_provider(i, False, referrer, week, status, wait_kind, tailored, provider, referral_week)
         elif team:  # back to the team for light support
             weeks = start_support(i, week, request_week, start_week, wait_kind)
             if weeks >= 0:

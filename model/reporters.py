@@ -13,7 +13,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.compiled import jit, pairwise_sum
-from model.resident import CARE_SUPPORT, COLLECTIVE, MAATWERK, NONE, TEAM, VOLUNTEER, WAITING, YOUTH
+from model.problems import zrm_level
+from model.resident import (
+    CARE_SUPPORT,
+    COLLECTIVE,
+    DOMAINS,
+    FOR_PROVIDER,
+    MAATWERK,
+    NONE,
+    TEAM,
+    VOLUNTEER,
+    WAITING,
+    YOUTH,
+)
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
@@ -40,6 +52,7 @@ class Tally:
     sums: dict[str, float] = field(default_factory=dict)
     week_intakes: int = 0  # this week's intakes, and of them caught early
     week_early: int = 0
+    care: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CARE_COUNTS, 0.0))
 
     def add_intakes(self, n: int, early: int, severity: float) -> None:
         """Add ``n`` intakes, ``early`` of them caught early, of summed worst severity ``severity``."""
@@ -168,3 +181,160 @@ def week_counts(status, smax, sr, worker, primary, heavy_threshold, signal_floor
     sums[1] = pairwise_sum(sr, 0, sr.size)
     sums[2] = pairwise_sum(smax, 0, smax.size)
     return counts, sums
+
+
+# ---- maatwerk referrals, places and spells; problems and their ZRM levels ---------------------
+#: What :class:`CareTracker` counts each week (summed over the reported weeks in ``Tally.care``):
+#: referrals to maatwerk; admissions of referred residents and their summed weeks from referral
+#: to admission; residents referred and waiting for a place; maatwerk clients by domain (stocks);
+#: maatwerk spells ended and their summed weeks, by domain; problems closed, their summed ZRM
+#: levels at the start, at the low point and at close, those closed without team or maatwerk, and
+#: the self-reliance they gained from start to close (summed).
+CARE_COUNTS: tuple[str, ...] = (
+    "referrals",
+    "admitted",
+    "maatwerk_wait_weeks",
+    "maatwerk_waiting",
+    *(f"maatwerk_{d}" for d in DOMAINS),
+    *(f"spells_{d}" for d in DOMAINS),
+    *(f"spell_weeks_{d}" for d in DOMAINS),
+    "problems_closed",
+    "zrm_start",
+    "zrm_low",
+    "zrm_close",
+    "closed_own",
+    "sr_gain",
+)
+# Support a problem had (bits of CareTracker.help).
+_HAD_TEAM, _HAD_MAATWERK, _HAD_GROUP = 1, 2, 4
+
+
+class CareTracker:
+    """Each resident's maatwerk referral and spell, and current problem, followed week by week.
+
+    A *problem* runs from the first week's end with any severity (``smax > 0``) to the first with
+    none; its ZRM level (:func:`model.problems.zrm_level`, worst domain) is taken at its first
+    week's end, its lowest over the weeks, and at close. A maatwerk *spell* runs from admission
+    (or the start of the run) to the week's end the resident is no longer a client (step-down,
+    conversion to a group); its domain is the primary domain at admission. A referral (decided
+    need, :func:`model.resident.to_provider`) waits until a provider admits it.
+    Tracked in every week, burn-in included; counted in ``tally`` only when reported.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.in_maatwerk = np.zeros(n, bool)  # a maatwerk client at the last week's end
+        self.spell_start = np.zeros(n, np.int32)
+        self.spell_domain = np.zeros(n, np.int8)
+        self.open = np.zeros(n, bool)  # a problem open at the last week's end
+        self.zrm = np.zeros((3, n), np.int8)  # ZRM level at the problem's start, low point, now
+        self.help = np.zeros(n, np.int8)  # support the open problem had (bits)
+        self.sr_start = np.zeros(n)  # self-reliance in the open problem's first week
+        self.now: dict[str, float] = {"referrals": 0.0, "maatwerk_waiting": 0.0}
+
+    def track(self, model: NeighbourhoodModel) -> None:
+        """Follow this week's end; add its counts to the tally if the week is reported."""
+        pop = model.pop
+        counts = _track_care(
+            model.week,
+            pop.status,
+            pop.wait_kind,
+            pop.smax,
+            pop.sr,
+            pop.primary,
+            pop.start_week,
+            pop.referral_week,
+            self.in_maatwerk,
+            self.spell_start,
+            self.spell_domain,
+            self.open,
+            self.zrm,
+            self.help,
+            self.sr_start,
+            model.p.zrm_reliance_weight,
+        )
+        self.now = {"referrals": float(counts[0]), "maatwerk_waiting": float(counts[3])}
+        if model.reporting:
+            care = model.tally.care
+            for name, value in zip(CARE_COUNTS, counts.tolist(), strict=True):
+                care[name] += value
+
+
+@jit
+def _track_care(
+    week,
+    status,
+    wait_kind,
+    smax,
+    sr,
+    primary,
+    start_week,
+    referral_week,
+    in_maatwerk,
+    spell_start,
+    spell_domain,
+    open_,
+    zrm,
+    had,
+    sr_start,
+    weight,
+):
+    counts = np.zeros(22)  # in the order of CARE_COUNTS (whole numbers but the last)
+    for i in range(status.size):
+        st = status[i]
+        # Referrals: counted in their week; a referral ends when its resident leaves the provider
+        # queue, admitted if support started this week (then its wait is counted).
+        admitted_now = False
+        if referral_week[i] >= 0:
+            if referral_week[i] == week:
+                counts[0] += 1
+            if st == WAITING and wait_kind[i] == FOR_PROVIDER:
+                counts[3] += 1
+            else:
+                if start_week[i] == week:
+                    counts[1] += 1
+                    counts[2] += week - referral_week[i]
+                    admitted_now = True
+                referral_week[i] = -1
+        # Maatwerk spells, by the domain served.
+        client = st == MAATWERK
+        if client and not in_maatwerk[i]:
+            spell_start[i] = start_week[i]
+            spell_domain[i] = primary[i]
+        elif in_maatwerk[i] and not client:
+            d = spell_domain[i]
+            counts[8 + d] += 1
+            counts[12 + d] += week - spell_start[i]
+        elif admitted_now and not client:  # admitted and gone again within the week
+            counts[8 + primary[i]] += 1
+        in_maatwerk[i] = client
+        if client:
+            counts[4 + primary[i]] += 1
+        # Problems and their ZRM levels.
+        s = smax[i]
+        if not s > 0.0:
+            if open_[i]:
+                zrm[2, i] = zrm_level(0.0, sr[i], weight)
+                counts[16] += 1
+                counts[17] += zrm[0, i]
+                counts[18] += zrm[1, i]
+                counts[19] += zrm[2, i]
+                if (had[i] & (_HAD_TEAM | _HAD_MAATWERK)) == 0:
+                    counts[20] += 1
+                counts[21] += sr[i] - sr_start[i]
+                open_[i] = False
+            continue
+        level = zrm_level(s, sr[i], weight)
+        if not open_[i]:
+            open_[i] = True
+            zrm[0, i] = zrm[1, i] = level
+            had[i] = 0
+            sr_start[i] = sr[i]
+        zrm[1, i] = min(zrm[1, i], level)
+        zrm[2, i] = level
+        if st == TEAM:
+            had[i] |= _HAD_TEAM
+        elif client or admitted_now:
+            had[i] |= _HAD_MAATWERK
+        elif st == COLLECTIVE:
+            had[i] |= _HAD_GROUP
+    return counts

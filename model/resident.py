@@ -116,6 +116,7 @@ class Population:
         self.heavy = np.zeros(n, bool)
         self.tailored = np.zeros(n, bool)  # maatwerk decided by a mandated worker (M5)
         self.request_sev = np.zeros(n)  # worst severity when help was requested
+        self.referral_week = np.full(n, -1, np.int32)  # week of a maatwerk referral awaiting a place
         self.primary = np.zeros(n, np.int8)
         self.worker = np.full(n, -1, np.int16)
         self.provider = np.full(n, -1, np.int16)
@@ -182,15 +183,19 @@ def to_indication(i, ready, status, wait_kind, ready_week):
 
 
 @jit
-def to_provider(i, tailored_by_team, parent, status, wait_kind, tailored, provider):
-    """Resident ``i`` waits for a maatwerk place at provider ``parent`` (-1: any) (M5/M6).
+def to_provider(i, tailored_by_team, parent, week, status, wait_kind, tailored, provider, referral_week):
+    """Resident ``i`` is referred to maatwerk in ``week`` and waits for a place at provider
+    ``parent`` (-1: any) (M5/M6).
 
+    A referral is decided need: an indication granted by the desk, a mandated worker's decision
+    or a crisis sent on under escalation agreements, whether or not a place is free.
     ``tailored_by_team`` marks maatwerk decided by a mandated worker rather than the desk.
     """
     status[i] = WAITING
     wait_kind[i] = FOR_PROVIDER
     tailored[i] = tailored_by_team
     provider[i] = parent
+    referral_week[i] = week
 
 
 @jit

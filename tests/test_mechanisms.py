@@ -272,6 +272,31 @@ def test_m8_long_dependence_erodes_and_collective_work_builds_self_reliance(smal
     assert pop.sr[100:200].mean() > start[100:200].mean() + 0.02
 
 
+def test_m8_a_problem_solved_alone_builds_more_self_reliance_than_one_support_solves(small_model):
+    """Own strength's gain is weighted by its share of the week's removal: the same problem
+    teaches a resident alone more than one under team support or maatwerk (none without M8)."""
+    for switch in (True, False):
+        model = small_model(m8_reliance_dynamics=switch, m1_escalation=False)
+        pop = model.pop
+        who = np.arange(30)
+        pop.sev[:] = 0.0
+        pop.sev[who, MENTAL_HEALTH] = 0.5
+        pop.smax[:] = pop.sev.max(axis=1)
+        pop.sr[who] = 0.6
+        pop.support[who] = 0.0
+        pop.status[who] = 0
+        pop.status[10:20], pop.worker[10:20] = TEAM, 0
+        pop.status[20:30], pop.primary[20:30], pop.tailored[20:30] = MAATWERK, MENTAL_HEALTH, True
+        problems.treat_and_evolve(model)
+        gain = pop.sr[who] - 0.6
+        alone, team, maatwerk = gain[:10].mean(), gain[10:20].mean(), gain[20:30].mean()
+        if switch:
+            assert alone > maatwerk > 0 and alone > team > 0
+            assert alone == pytest.approx(model.p.self_reliance_gain * model.p.own_recovery_rate * 0.6)
+        else:
+            assert alone == team == maatwerk == 0.0
+
+
 def test_m8_switching_off_removes_shared_reliance():
     off = mean_summary(m8_reliance_dynamics=False)
     on = mean_summary()
