@@ -335,7 +335,7 @@ _ENTRIES: list[Param] = [
         "switch",
         "policy",
         "M10",
-        "The pre-2015 approach: no team, a municipal desk indicates, providers deliver.",
+        "The pre-2015 approach: welfare workers (AMW, CJG, community work) without mandate, a municipal desk indicates, providers deliver.",
         type_=bool,
         basis=(RADAR,),
         note="RadarAdvies compares the teams' cases with how they would have gone before 2015. The default, a team, is the common case: 83% of municipalities work with one (Van Arum).",
@@ -1156,9 +1156,55 @@ _ENTRIES: list[Param] = [
         "FTE per 1,000 residents",
         "behaviour",
         "M10",
-        "Staff of the municipal indication desk in the pre-2015 approach.",
+        "Staff of the municipal indication desk when it takes every decision; it scales with the share of decisions it takes (1 - mandate).",
         basis=(RADAR,),
-        note="RadarAdvies compares the teams with the approach before 2015; no staffing of the indication desk is given.",
+        note="RadarAdvies compares the teams with the approach before 2015; no staffing of the indication desk is given. The same desk decides what a team without mandate cannot, so it is costed in both approaches.",
+    ),
+    _p(
+        "welfare_fte_per_1000",
+        0.6,
+        0.0,
+        3.0,
+        "FTE per 1,000 residents",
+        "behaviour",
+        "M10",
+        "Pre-2015 staffing of general social work (AMW), youth and family centres (CJG) and community work together.",
+        note=(
+            "Assumed, no figure checked: about three quarters of the default team's 0.8 FTE per 1,000, on"
+            " the assumption that the teams were formed largely from these organisations' staff, joined by"
+            " workers seconded from care providers (the secondment Wijland describes). Set to the team's"
+            " staffing in the equal-staff comparison and derived from spending in the equal-spending one"
+            " (experiments/scenarios/pre_2015_*.toml). Candidate sources, not checked: branch figures of"
+            " the welfare sector (e.g. the Branchemonitor Welzijn) before 2015."
+        ),
+    ),
+    _p(
+        "community_work_share",
+        0.15,
+        0.0,
+        0.6,
+        "share of worker time",
+        "behaviour",
+        "M10",
+        "Pre-2015: share of the welfare workers' direct time for community work (opbouwwerk) and outreach.",
+        basis=(MOVISIE,),
+        note=(
+            "Van Arum mentions municipalities that keep welfare activities and community work (opbouwwerk)"
+            " outside the team; no share of time is given. Assumed: below the team's default target (0.25),"
+            " as community workers were a minority of the welfare staff."
+        ),
+    ),
+    _p(
+        "reask_weeks",
+        26,
+        1,
+        104,
+        "weeks",
+        "behaviour",
+        "M10",
+        "Weeks a resident turned away by the desk waits before asking again (only where no light-support staff exists).",
+        type_=int,
+        note="Assumed: half a year. With welfare workers the desk refers a rejected application back to them for light support instead.",
     ),
     # ---- setup --------------------------------------------------------------
     _p(

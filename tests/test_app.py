@@ -152,7 +152,7 @@ def test_view_model_uses_the_settings():
     settings = app.Settings()
     settings.set("pre_2015", True)
     model = small_model(settings=settings)
-    assert model.p.pre_2015 and model.workers == []
+    assert model.p.pre_2015 and model.mandate == 0.0  # welfare workers without mandate (M10)
 
 
 # ---- drawing ------------------------------------------------------------------------------------

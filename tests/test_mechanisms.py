@@ -16,7 +16,6 @@ from model.resident import (
     ELDERLY,
     MAATWERK,
     MENTAL_HEALTH,
-    TEAM,
     VOLUNTEER,
     YOUTH,
     YOUTH_FAMILY,
@@ -318,16 +317,4 @@ def test_m9_reinvested_hours_raise_worker_capacity(small_model):
     assert sum(w.capacity for w in model.workers) > base
 
 
-# ---- M10 the pre-2015 approach ----------------------------------------------------
-def test_m10_pre_2015_has_a_desk_and_no_team(small_model):
-    model = small_model(pre_2015=True)
-    assert model.workers == [] and model.mandate == 0.0
-    model.run_model()
-    s = model.summary()
-    assert s["signalled_share"] == 0.0
-    assert s["initiatives_active"] == 0.0
-    assert s["collective_time_share"] == 0.0
-    p = model.p
-    desk = p.desk_fte_per_1000 * p.hours_per_fte * p.worker_hour_cost * 52 / 1000
-    assert s["cost_team_per_resident_year"] == pytest.approx(desk)
-    assert ((model.pop.status == TEAM).sum()) == 0
+# ---- M10 the pre-2015 approach: tests/test_pre2015.py ------------------------------------
