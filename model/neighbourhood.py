@@ -99,7 +99,11 @@ class NeighbourhoodModel(mesa.Model):
         self.tally = Tally()
         self.youth = youth_year(self)
         # The parameter values each mechanism's compiled loops read, by name (fixed for a run).
-        self.rules = {"problems": problems.problem_rules(self), "intake": intake.intake_rules(self)}
+        self.rules = {
+            "problems": problems.problem_rules(self),
+            "effects": problems.support_effects(self),
+            "intake": intake.intake_rules(self),
+        }
         self._place_initial_clients()
         self.collect = collect
         self.datacollector = WeeklySeries(SERIES_FIELDS, p.weeks)
