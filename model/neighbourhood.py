@@ -51,8 +51,17 @@ from model.resident import (
 from model.series import WeeklySeries
 from model.worker import Worker
 
-# FTE of one worker position (a team of 4 FTE has 5 workers).
+# FTE of one worker post (a team of 4 FTE has 5 workers; 4.3 FTE has 5 and one of 0.3).
 FTE_PER_WORKER = 0.8
+# Part-time remainders below this FTE (rounding error of the FTE sum) make no post.
+MIN_POST_FTE = 1e-9
+
+
+def posts(fte: float) -> list[float]:
+    """``fte`` as posts of :data:`FTE_PER_WORKER`, the last one part-time: they sum to ``fte``."""
+    full = int((fte + MIN_POST_FTE) // FTE_PER_WORKER)
+    rest = fte - full * FTE_PER_WORKER
+    return [FTE_PER_WORKER] * full + ([rest] if rest > MIN_POST_FTE else [])
 
 
 class NeighbourhoodModel(mesa.Model):
@@ -148,21 +157,28 @@ class NeighbourhoodModel(mesa.Model):
         return p.desk_fte_per_1000 * p.n_residents / 1000.0 * (1.0 - self.mandate)
 
     def _hire_workers(self) -> list[Worker]:
-        """M4/M6: workers with two crafts that few master both; some seconded by providers."""
+        """M4/M6: workers with two crafts that few master both; some seconded by providers.
+
+        Staffing is hours-exact: the seconded and the team's own FTE (``1 - independence`` and
+        ``independence`` of the team's) each fill posts of :data:`FTE_PER_WORKER`, the last one
+        part-time (:func:`posts`), so hours and the seconded share do not depend on size.
+        """
         p, rng = self.p, self.rng
-        n = max(1, int(round(self.team_fte / FTE_PER_WORKER)))
+        own = posts(self.independence * self.team_fte)
+        seconded_fte = posts(self.team_fte - sum(own))
+        order = rng.permutation(len(own) + len(seconded_fte))
+        fte = np.array(own + seconded_fte)[order]
+        seconded = (np.arange(fte.size) >= len(own))[order]
+        n = fte.size
         skill_ind = rng.beta(7.0, 3.0, n)
         m = min(max(p.collective_skill_mean, 0.01), 0.99)
         skill_col = np.clip(rng.beta(5.0 * m, 5.0 * (1 - m), n) - 0.3 * (skill_ind - 0.7), 0.0, 1.0)
-        n_seconded = int(round((1.0 - self.independence) * n))
-        seconded = np.zeros(n, bool)
-        seconded[rng.permutation(n)[:n_seconded]] = True
         parents = rng.integers(0, p.n_providers, n)
         return [
             Worker(
                 self,
                 i,
-                self.team_fte / n,
+                float(fte[i]),
                 float(skill_ind[i]),
                 float(skill_col[i]),
                 bool(seconded[i]),
