@@ -252,12 +252,14 @@ def _pattern(p: Mapping[str, Any]) -> Pattern:
         )
     if not checks:
         raise TargetsError(f"pattern {pid} has no checks")
-    treatment = dict(p.get("treatment", {}))
-    if "treatment_scenario" in p:
-        from experiments.scenario import load as load_scenario
+    from experiments.scenario import load as load_scenario
 
+    baseline, treatment = dict(p.get("baseline", {})), dict(p.get("treatment", {}))
+    if "baseline_scenario" in p:
+        baseline = {**load_scenario(p["baseline_scenario"]).params, **baseline}
+    if "treatment_scenario" in p:
         treatment = {**load_scenario(p["treatment_scenario"]).params, **treatment}
-    for overrides in (p.get("baseline", {}), treatment, p.get("scenario", {})):
+    for overrides in (baseline, treatment, p.get("scenario", {})):
         validate(overrides)
     if kind == "curve" and (p.get("parameter") not in REGISTRY or len(p.get("values", [])) < 3):
         raise TargetsError(f"pattern {pid}: a curve needs a registry parameter and at least 3 values")
@@ -268,7 +270,7 @@ def _pattern(p: Mapping[str, Any]) -> Pattern:
         kind=kind,
         checks=tuple(checks),
         contrast=p.get("contrast", ""),
-        baseline=dict(p.get("baseline", {})),
+        baseline=baseline,
         treatment=treatment,
         scenario=dict(p.get("scenario", {})),
         parameter=p.get("parameter", ""),

@@ -1,7 +1,7 @@
 """The Python API for scripts and notebooks; the command line is a thin layer over it.
 
 >>> from experiments import run_scenarios, sweep
->>> runs, series = run_scenarios(["pre_2015", "mandate"], replicates=3, residents=500, weeks=52)
+>>> runs, series = run_scenarios(["pre_2015_equal_staff", "mandate"], replicates=3, residents=500, weeks=52)
 >>> df = sweep({"fte_per_1000": (0.4, 2.0, 5)}, replicates=2, residents=500, weeks=52)
 
 Both return pandas DataFrames with one row per run (parameters as ``p_<name>`` columns,

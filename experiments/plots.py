@@ -38,12 +38,13 @@ SMOOTH_WEEKS = 13
 
 
 def scenario_colours(names: Sequence[str]) -> dict[str, tuple]:
-    """One colour per scenario, the same in every figure; the pre-2015 baseline is grey."""
+    """One colour per scenario, the same in every figure; the pre-2015 baselines are grey."""
     cmap = plt.get_cmap("tab10")
     colours, i = {}, 0
     for name in names:
-        if name == "pre_2015":
-            colours[name] = (0.45, 0.45, 0.45, 1.0)
+        if name.startswith("pre_2015"):
+            grey = 0.45 if name.endswith("staff") or name == "pre_2015" else 0.65
+            colours[name] = (grey, grey, grey, 1.0)
         else:
             colours[name] = cmap(i % 10)
             i += 1

@@ -29,7 +29,8 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 #: The scenarios ``wijkteam run`` compares when none are named, in display order.
 MAIN_SCENARIOS: tuple[str, ...] = (
-    "pre_2015",
+    "pre_2015_equal_staff",
+    "pre_2015_equal_spending",
     "typical_2019",
     "default_team",
     "mandate",

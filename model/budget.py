@@ -1,8 +1,10 @@
 """M9 the municipality's budget: it pays every euro, caps visits, and reviews once a year.
 
-Each week the team (or the pre-2015 desk) costs ``FTE x hours_per_fte x worker_hour_cost`` plus
-the hours bought with reinvested savings, maatwerk ``clients x maatwerk_cost_year / 52``, and
-collective provisions what the running initiatives spend (:mod:`model.collective`).
+Each week the workers (the team, or the welfare workers before 2015) and the municipal indication
+desk cost ``FTE x hours_per_fte x worker_hour_cost`` plus the hours bought with reinvested savings;
+the desk's FTE is ``desk_fte_per_1000 x (1 - mandate)``, the share of decisions it takes. Maatwerk
+costs ``clients x maatwerk_cost_year / 52``, collective provisions what the running initiatives
+spend (:mod:`model.collective`).
 
 M5 Indications (RadarAdvies, 'Sociale teams werken'; Van Arum, 'Sociale wijkteams are
 here to stay'): without mandate a heavy case waits for a municipal indication, with a
@@ -15,8 +17,9 @@ collective provisions; outcome steering reinvests what is saved into collective
 provisions and into team capacity ("herinvesteren ... ook in capaciteit en expertise"),
 the latter capped at a share of the team's own hours.
 
-M10 The pre-2015 approach (RadarAdvies): with no team, residents go to the desk for
-an indication and then to a provider; lighter needs are turned away (:mod:`model.providers`).
+M10 The pre-2015 approach (RadarAdvies): the municipality steers on input (steering 0), so
+visit caps apply to the welfare workers and the review follows the input-steering rule; the
+collective budget is ``collective_budget_share`` as with a team (welfare subsidies).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ class Municipality(mesa.Agent):
         super().__init__(model)
         p = model.p
         self.budget_year = p.budget_per_resident * p.n_residents  # EUR per year
-        self.base_collective_budget = 0.0 if p.pre_2015 else p.collective_budget_share * self.budget_year
+        self.base_collective_budget = p.collective_budget_share * self.budget_year
         self.collective_budget = self.base_collective_budget  # EUR for the current year
         self.collective_spent = 0.0  # EUR spent on collective provisions this year
         self.spent_year = 0.0  # EUR spent in total this year
@@ -57,9 +60,9 @@ class Municipality(mesa.Agent):
     def visit_factor(self) -> float:
         """M5: share of a case's hours that visit caps allow (1 under pure outcome steering)."""
         p = self.model.p
-        if not p.m5_mandate_rules or p.pre_2015:
+        if not p.m5_mandate_rules:
             return 1.0
-        cut = p.visit_cap_cut * (1.0 - p.steering) + self.extra_cut
+        cut = p.visit_cap_cut * (1.0 - self.model.steering) + self.extra_cut
         return max(MIN_VISIT_FACTOR, 1.0 - cut)
 
     @property
@@ -82,8 +85,9 @@ class Municipality(mesa.Agent):
         """M9: the yearly budget review, then a new budget year starts."""
         p = self.model.p
         balance = self.budget_year - self.spent_year  # > 0: money saved
-        if p.m9_municipal_review and not p.pre_2015:
-            input_weight, outcome_weight = 1.0 - p.steering, p.steering
+        if p.m9_municipal_review:
+            steering = self.model.steering
+            input_weight, outcome_weight = 1.0 - steering, steering
             if balance < 0:
                 self.extra_cut = min(MAX_EXTRA_CUT, self.extra_cut + p.input_cut_step * input_weight)
                 cut = input_weight * (-balance)
@@ -107,10 +111,8 @@ class Municipality(mesa.Agent):
 def book_costs(model: NeighbourhoodModel, collective_cost: float) -> dict[str, float]:
     """M9: this week's spending by kind (EUR), paid by the municipality."""
     p = model.p
-    fte = model.team_fte if model.workers else p.desk_fte_per_1000 * p.n_residents / 1000.0
-    team = fte * p.hours_per_fte * p.worker_hour_cost
-    if model.workers:
-        team += model.municipality.extra_team_hours * p.worker_hour_cost
+    fte = model.team_fte + model.desk_fte
+    team = (fte * p.hours_per_fte + model.municipality.extra_team_hours) * p.worker_hour_cost
     clients = int((model.pop.status == MAATWERK).sum())
     maatwerk = clients * p.maatwerk_cost_year / 52.0
     model.municipality.pay(team, maatwerk, collective_cost)

@@ -14,7 +14,10 @@ One step is one week. The weekly schedule (see ``docs/ODD.md``, process overview
 10. costs are booked; once a year the municipality reviews its budget (M9);
 11. after the burn-in, the week is recorded.
 
-With ``pre_2015`` the team is replaced by the municipal desk of the old approach (M10).
+With ``pre_2015`` the team is replaced by the old approach (M10): welfare workers (general social
+work, youth and family centres, community work) follow the team's rules without mandate, under
+input steering, employed by their own organisations, with ``community_work_share`` of their time
+for community work and outreach; the municipal desk indicates and providers deliver.
 """
 
 from __future__ import annotations
@@ -48,8 +51,17 @@ from model.resident import (
 from model.series import WeeklySeries
 from model.worker import Worker
 
-# FTE of one worker position (a team of 4 FTE has 5 workers).
+# FTE of one worker post (a team of 4 FTE has 5 workers; 4.3 FTE has 5 and one of 0.3).
 FTE_PER_WORKER = 0.8
+# Part-time remainders below this FTE (rounding error of the FTE sum) make no post.
+MIN_POST_FTE = 1e-9
+
+
+def posts(fte: float) -> list[float]:
+    """``fte`` as posts of :data:`FTE_PER_WORKER`, the last one part-time: they sum to ``fte``."""
+    full = int((fte + MIN_POST_FTE) // FTE_PER_WORKER)
+    rest = fte - full * FTE_PER_WORKER
+    return [FTE_PER_WORKER] * full + ([rest] if rest > MIN_POST_FTE else [])
 
 
 class NeighbourhoodModel(mesa.Model):
@@ -88,7 +100,7 @@ class NeighbourhoodModel(mesa.Model):
         share[: places % p.n_providers] += 1
         self.providers = [Provider(self, i, int(share[i])) for i in range(p.n_providers)]
         self.municipality = Municipality(self)
-        self.workers: list[Worker] = [] if p.pre_2015 else self._hire_workers()
+        self.workers: list[Worker] = self._hire_workers() if self.team_fte > 0 else []
         self.initiatives: dict[int, Initiative] = {}
         self.next_initiative_id = 0
         self.outreach_per_1000 = 0.0  # outreach hours per 1,000 residents last week
@@ -97,7 +109,11 @@ class NeighbourhoodModel(mesa.Model):
         self.youth = youth_year(self)
         self.care = CareTracker(p.n_residents)
         # The parameter values each mechanism's compiled loops read, by name (fixed for a run).
-        self.rules = {"problems": problems.problem_rules(self), "intake": intake.intake_rules(self)}
+        self.rules = {
+            "problems": problems.problem_rules(self),
+            "effects": problems.support_effects(self),
+            "intake": intake.intake_rules(self),
+        }
         self._place_initial_clients()
         self.collect = collect
         self.datacollector = WeeklySeries(SERIES_FIELDS, p.weeks)
@@ -105,9 +121,10 @@ class NeighbourhoodModel(mesa.Model):
     # ---- set-up -------------------------------------------------------------
     @property
     def team_fte(self) -> float:
-        """Worker FTE of the team (0 in the pre-2015 approach)."""
+        """Worker FTE of the team, or of the welfare workers in the pre-2015 approach (M10)."""
         p = self.p
-        return 0.0 if p.pre_2015 else p.fte_per_1000 * p.n_residents / 1000.0
+        per_1000 = p.welfare_fte_per_1000 if p.pre_2015 else p.fte_per_1000
+        return per_1000 * p.n_residents / 1000.0
 
     @property
     def reporting(self) -> bool:
@@ -116,25 +133,53 @@ class NeighbourhoodModel(mesa.Model):
 
     @property
     def mandate(self) -> float:
-        """M5: share of decisions the team takes itself (none without a team)."""
+        """M5: share of decisions the workers take themselves (none before 2015, M10)."""
         return 0.0 if self.p.pre_2015 else self.p.mandate
 
+    @property
+    def steering(self) -> float:
+        """M5/M9: 0 input, 1 outcome steering (input steering before 2015, M10)."""
+        return 0.0 if self.p.pre_2015 else self.p.steering
+
+    @property
+    def independence(self) -> float:
+        """M6: share of worker hours not seconded by a provider (welfare workers before 2015, M10)."""
+        return 1.0 if self.p.pre_2015 else self.p.independence
+
+    @property
+    def collective_target(self) -> float:
+        """M3: share of worker time for collective and outreach work (community work before 2015)."""
+        return self.p.community_work_share if self.p.pre_2015 else self.p.collective_time_target
+
+    @property
+    def desk_fte(self) -> float:
+        """M5/M10: FTE of the municipal indication desk, for the decisions the workers do not take."""
+        p = self.p
+        return p.desk_fte_per_1000 * p.n_residents / 1000.0 * (1.0 - self.mandate)
+
     def _hire_workers(self) -> list[Worker]:
-        """M4/M6: workers with two crafts that few master both; some seconded by providers."""
+        """M4/M6: workers with two crafts that few master both; some seconded by providers.
+
+        Staffing is hours-exact: the seconded and the team's own FTE (``1 - independence`` and
+        ``independence`` of the team's) each fill posts of :data:`FTE_PER_WORKER`, the last one
+        part-time (:func:`posts`), so hours and the seconded share do not depend on size.
+        """
         p, rng = self.p, self.rng
-        n = max(1, int(round(self.team_fte / FTE_PER_WORKER)))
+        own = posts(self.independence * self.team_fte)
+        seconded_fte = posts(self.team_fte - sum(own))
+        order = rng.permutation(len(own) + len(seconded_fte))
+        fte = np.array(own + seconded_fte)[order]
+        seconded = (np.arange(fte.size) >= len(own))[order]
+        n = fte.size
         skill_ind = rng.beta(7.0, 3.0, n)
         m = min(max(p.collective_skill_mean, 0.01), 0.99)
         skill_col = np.clip(rng.beta(5.0 * m, 5.0 * (1 - m), n) - 0.3 * (skill_ind - 0.7), 0.0, 1.0)
-        n_seconded = int(round((1.0 - p.independence) * n))
-        seconded = np.zeros(n, bool)
-        seconded[rng.permutation(n)[:n_seconded]] = True
         parents = rng.integers(0, p.n_providers, n)
         return [
             Worker(
                 self,
                 i,
-                self.team_fte / n,
+                float(fte[i]),
                 float(skill_ind[i]),
                 float(skill_col[i]),
                 bool(seconded[i]),

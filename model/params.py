@@ -336,7 +336,7 @@ _ENTRIES: list[Param] = [
         "switch",
         "policy",
         "M10",
-        "The pre-2015 approach: no team, a municipal desk indicates, providers deliver.",
+        "The pre-2015 approach: welfare workers (AMW, CJG, community work) without mandate, a municipal desk indicates, providers deliver.",
         type_=bool,
         basis=(RADAR,),
         note="RadarAdvies compares the teams' cases with how they would have gone before 2015. The default, a team, is the common case: 83% of municipalities work with one (Van Arum).",
@@ -610,14 +610,48 @@ _ENTRIES: list[Param] = [
         note="Van Arum: heavier, more complex problems raise the workload; no extra hours are given.",
     ),
     _p(
-        "team_effect",
+        "light_support_effect",
         0.035,
         0.005,
         0.15,
         "severity per week",
         "behaviour",
         "M3",
-        "Weekly severity reduction under fully staffed team support (skill 1).",
+        "Weekly severity reduction, in every open domain, under light team support (skill 1, full service).",
+        note=(
+            "Assumed (the former team_effect). The team's edge over maatwerk, where there is one, comes from"
+            " working on every domain at once and from earlier intake; the per-week effects of each kind of"
+            " support are separate parameters so that the uncertainty analysis can vary each ratio."
+        ),
+    ),
+    _p(
+        "heavy_support_effect",
+        0.035,
+        0.005,
+        0.15,
+        "severity per week",
+        "behaviour",
+        "M3",
+        "Weekly severity reduction, in every open domain, under intensive team support (skill 1, full service);"
+        " also the yardstick of the maatwerk ratios.",
+        note=(
+            "Assumed equal to light support per week: the extra hours of a heavy case go to its severity,"
+            " complexity and coordination rather than to faster relief. Proportional to the hours"
+            " (heavy_case_hours / light_case_hours) it would be about 0.086, inside the range."
+        ),
+    ),
+    _p(
+        "generalist_mental_health_factor",
+        0.5,
+        0.1,
+        1.0,
+        "share of effect",
+        "behaviour",
+        "M6",
+        "Team support's effect on mental health relative to other domains without specialist access;"
+        " specialist access raises it to 1: factor + (1 - factor) x specialist_access.",
+        basis=(MOVISIE,),
+        note="Van Arum: teams need more specialist knowledge, above all GGZ expertise; no size is given (the 0.5 was hard-coded before).",
     ),
     _p(
         "resolved_threshold",
@@ -797,15 +831,64 @@ _ENTRIES: list[Param] = [
         note="Figures as given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md). They include protected housing and shelter; the one cost is used for every domain, though youth care costs several times more.",
     ),
     _p(
-        "maatwerk_effect",
-        0.006,
-        0.001,
+        "maatwerk_ratio_youth_family",
+        1.0,
         0.1,
-        "severity per week",
+        3.0,
+        "ratio",
         "behaviour",
         "M6",
-        "Weekly severity reduction in the provided domain under maatwerk.",
-        note="Fitted in calibration (calibration/targets.toml); not pinned on its own (calibration/NOTE.md).",
+        "Weekly severity reduction of maatwerk in youth & family (specialist youth care), relative to intensive team support (heavy_support_effect) in a domain where the generalist has no handicap.",
+        note=(
+            "Assumed parity: a week of specialist youth care (jeugdhulp) relieves its own domain as fast as a week of"
+            " intensive generalist support relieves each domain; the generalist covers every domain at once, the"
+            " specialist only the primary one. No source compares the two."
+        ),
+    ),
+    _p(
+        "maatwerk_ratio_care_support",
+        0.17,
+        0.03,
+        2.0,
+        "ratio",
+        "behaviour",
+        "M6",
+        "Weekly severity reduction of maatwerk in care & support (Wmo support at home), relative to intensive team support (heavy_support_effect) in a domain where the generalist has no handicap.",
+        note=(
+            "Wmo support at home (household help, day activities, aids) mostly compensates for chronic limitations"
+            " rather than resolving them, so it relieves slowly: 0.17 is the former calibrated maatwerk_effect"
+            " (0.006) over the former team_effect (0.035); fitted in calibration against the CBS Wmo maatwerk"
+            " target, not pinned on its own (calibration/NOTE.md)."
+        ),
+    ),
+    _p(
+        "maatwerk_ratio_income_work",
+        1.0,
+        0.1,
+        3.0,
+        "ratio",
+        "behaviour",
+        "M6",
+        "Weekly severity reduction of maatwerk in income & work (debt counselling, reintegration), relative to intensive team support (heavy_support_effect) in a domain where the generalist has no handicap.",
+        note=(
+            "Assumed parity, as for youth care: debt counselling or reintegration relieves its own domain as fast"
+            " per week as intensive generalist support. No source compares the two."
+        ),
+    ),
+    _p(
+        "maatwerk_ratio_mental_health",
+        1.0,
+        1.0,
+        4.0,
+        "ratio",
+        "behaviour",
+        "M6",
+        "Weekly severity reduction of maatwerk in mental health (specialist GGZ), relative to intensive team support (heavy_support_effect) in a domain where the generalist has no handicap.",
+        note=(
+            "Specialist mental-health care (GGZ) is not weaker on mental health than a generalist with full specialist"
+            " access (ratio at least 1; a generalist without it reaches generalist_mental_health_factor). Assumed parity"
+            " at the default; the range lets specialists be up to four times faster."
+        ),
     ),
     _p(
         "step_down_threshold",
@@ -950,7 +1033,7 @@ _ENTRIES: list[Param] = [
         "M7",
         "Weekly severity reduction of a participant (collective skill 1).",
         basis=(RADAR,),
-        note="In the Speelkamer children practise social skills and parents share their problems as peers; no effect size is given.",
+        note="In the Speelkamer children practise social skills and parents share their problems as peers; no effect size is given. Assumed a little below light team support per week (0.86 of it), in the one domain the group serves.",
     ),
     _p(
         "recruit_rate",
@@ -1170,9 +1253,55 @@ _ENTRIES: list[Param] = [
         "FTE per 1,000 residents",
         "behaviour",
         "M10",
-        "Staff of the municipal indication desk in the pre-2015 approach.",
+        "Staff of the municipal indication desk when it takes every decision; it scales with the share of decisions it takes (1 - mandate).",
         basis=(RADAR,),
-        note="RadarAdvies compares the teams with the approach before 2015; no staffing of the indication desk is given.",
+        note="RadarAdvies compares the teams with the approach before 2015; no staffing of the indication desk is given. The same desk decides what a team without mandate cannot, so it is costed in both approaches.",
+    ),
+    _p(
+        "welfare_fte_per_1000",
+        0.6,
+        0.0,
+        3.0,
+        "FTE per 1,000 residents",
+        "behaviour",
+        "M10",
+        "Pre-2015 staffing of general social work (AMW), youth and family centres (CJG) and community work together.",
+        note=(
+            "Assumed, no figure checked: about three quarters of the default team's 0.8 FTE per 1,000, on"
+            " the assumption that the teams were formed largely from these organisations' staff, joined by"
+            " workers seconded from care providers (the secondment Wijland describes). Set to the team's"
+            " staffing in the equal-staff comparison and derived from spending in the equal-spending one"
+            " (experiments/scenarios/pre_2015_*.toml). Candidate sources, not checked: branch figures of"
+            " the welfare sector (e.g. the Branchemonitor Welzijn) before 2015."
+        ),
+    ),
+    _p(
+        "community_work_share",
+        0.15,
+        0.0,
+        0.6,
+        "share of worker time",
+        "behaviour",
+        "M10",
+        "Pre-2015: share of the welfare workers' direct time for community work (opbouwwerk) and outreach.",
+        basis=(MOVISIE,),
+        note=(
+            "Van Arum mentions municipalities that keep welfare activities and community work (opbouwwerk)"
+            " outside the team; no share of time is given. Assumed: below the team's default target (0.25),"
+            " as community workers were a minority of the welfare staff."
+        ),
+    ),
+    _p(
+        "reask_weeks",
+        26,
+        1,
+        104,
+        "weeks",
+        "behaviour",
+        "M10",
+        "Weeks a resident turned away by the desk waits before asking again (only where no light-support staff exists).",
+        type_=int,
+        note="Assumed: half a year. With welfare workers the desk refers a rejected application back to them for light support instead.",
     ),
     # ---- setup --------------------------------------------------------------
     _p(

@@ -10,9 +10,14 @@ domain, capped at 1. Each week every open problem changes, per domain, as
     s'    = clip(level - down, 0, 1), and 0 below 0.02 (a trace of a problem is no problem)
 
 where *sr* is self-reliance, *support* what the network offers (M8), *treated* and *relief* what
-the resident's support holds back and removes this week (team: ``team_effect x skill x service x
-visit factor`` in every domain, mental health scaled by specialist access; maatwerk:
-``maatwerk_effect x fit`` and a group: ``collective_effect x quality``, in their primary domain),
+the resident's support holds back and removes this week, by kind of support (:func:`support_effects`):
+
+    team (light or heavy)  (light|heavy)_support_effect x skill x service x visit factor x generalist[d]
+                           in every domain; generalist[d] is 1, for mental health
+                           g + (1 - g) x specialist_access with g = generalist_mental_health_factor
+    maatwerk               heavy_support_effect x maatwerk_ratio[d] x fit, in its primary domain d
+    a group                collective_effect x quality, in its primary domain
+
 and *rec* 1 where the domain has need, ``1 - elderly_care_chronicity`` for elderly care needs.
 Several domains above ``complex_threshold`` make a complex case (:func:`model.resident.domains_above`).
 
@@ -56,26 +61,58 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.compiled import jit, pairwise_sum, rules
+from model.compiled import jit, named, pairwise_sum, rules
 from model.resident import CARE_SUPPORT, COLLECTIVE, MAATWERK, MENTAL_HEALTH, TEAM, VOLUNTEER
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
 
 
+#: The weekly relief of each kind of support (severity per week): team support per domain
+#: (light, heavy), maatwerk per domain (its primary one) and a group (its primary domain).
+EFFECTS = np.dtype(
+    [
+        ("light", np.float64, (4,)),
+        ("heavy", np.float64, (4,)),
+        ("maatwerk", np.float64, (4,)),
+        ("collective", np.float64),
+    ]
+)
+
+
+def support_effects(model: NeighbourhoodModel) -> np.ndarray:
+    """M1/M3/M6/M7: the relief per week of each kind of support, per domain (see the module docstring)."""
+    p = model.p
+    generalist = np.ones(4)
+    if p.m6_provider_behaviour:
+        g = p.generalist_mental_health_factor
+        generalist[MENTAL_HEALTH] = g + (1.0 - g) * p.specialist_access
+    ratio = np.array(
+        [
+            p.maatwerk_ratio_youth_family,
+            p.maatwerk_ratio_care_support,
+            p.maatwerk_ratio_income_work,
+            p.maatwerk_ratio_mental_health,
+        ]
+    )
+    row = (
+        p.light_support_effect * generalist,
+        p.heavy_support_effect * generalist,
+        p.heavy_support_effect * ratio,
+        p.collective_effect,
+    )
+    return named(np.array([row], EFFECTS))
+
+
 def problem_rules(model: NeighbourhoodModel) -> np.record:
     """The parameter values the M1/M8 loops read."""
     p = model.p
     return rules(
-        team_effect=p.team_effect,
-        maatwerk_effect=p.maatwerk_effect,
         standard_fit=p.standard_fit,
-        collective_effect=p.collective_effect,
         own_recovery_rate=p.own_recovery_rate,
         neighbour_help=p.neighbour_help,
         escalation_rate=p.escalation_rate,
         self_reliance_gain=p.self_reliance_gain,
-        mental_health_factor=0.5 + 0.5 * p.specialist_access if p.m6_provider_behaviour else 1.0,
         escalation=bool(p.m1_escalation),
         reliance_dynamics=bool(p.m8_reliance_dynamics),
         mandate_rules=bool(p.m5_mandate_rules),
@@ -198,10 +235,10 @@ def _reliance(sr, ties, sr0, ties0, status, start_week, week, rules):
 def treat_and_evolve(model: NeighbourhoodModel) -> dict[str, float]:
     """M1/M3/M6/M7/M8: one week of severity change for everyone with an open problem.
 
-    Team support works on every domain (the generalist approach), scaled by the worker's
-    individual skill, the share of demand the worker can meet and the visit cap; maatwerk and
-    collective arrangements work on their own domain. Returns the severity removed by own
-    strength, neighbours and support.
+    Team support (light or heavy) works on every domain (the generalist approach), scaled by the
+    worker's individual skill, the share of demand the worker can meet and the visit cap; maatwerk
+    and collective arrangements work on their own domain (:func:`support_effects`). Returns the
+    severity removed by own strength, neighbours and support.
     """
     pop = model.pop
     visit = model.municipality.visit_factor
@@ -210,7 +247,7 @@ def treat_and_evolve(model: NeighbourhoodModel) -> dict[str, float]:
     quality = np.zeros(max(model.next_initiative_id, 1))
     for ini in model.initiatives.values():
         quality[ini.ident] = ini.quality
-    care = (pop.status, pop.worker, pop.primary, pop.tailored, pop.initiative)
+    care = (pop.status, pop.worker, pop.primary, pop.tailored, pop.initiative, pop.heavy)
     own, neighbours, support = _evolve_all(
         pop.sev,
         pop.smax,
@@ -221,16 +258,17 @@ def treat_and_evolve(model: NeighbourhoodModel) -> dict[str, float]:
         intensity,
         skill,
         quality,
+        model.rules["effects"],
         model.rules["problems"],
     )
     return {"own": own, "neighbours": neighbours, "support": support}
 
 
 @jit
-def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, quality, rules):
+def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, quality, effects, rules):
     """The module's equation for every resident with an open problem, in index order (M1)."""
-    r = rules[0]
-    status, worker, primary, tailored, initiative = care
+    r, e = rules[0], effects[0]
+    status, worker, primary, tailored, initiative, heavy = care
     treated = np.empty(4)  # what support holds back (treated) and removes (relief), per domain
     relief = np.empty(4)
     own = np.empty(4)  # the push down by own strength, neighbours and support, and the share of it
@@ -246,17 +284,17 @@ def _evolve_all(sev, smax, sr, support, care_recovery, care, intensity, skill, q
         relief[:] = 0.0
         if status[i] == TEAM:  # every domain: the generalist approach
             w = worker[i]
+            team = e.heavy if heavy[i] else e.light
             for d in range(4):
-                domain = r.mental_health_factor if d == MENTAL_HEALTH else 1.0
-                relief[d] = r.team_effect * (skill[w] * intensity[w]) * domain
+                relief[d] = team[d] * (skill[w] * intensity[w])
                 treated[d] = intensity[w]
         elif status[i] == MAATWERK:  # the primary domain
             fit = 1.0 if (not r.mandate_rules or tailored[i]) else r.standard_fit
-            relief[primary[i]] = r.maatwerk_effect * fit
+            relief[primary[i]] = e.maatwerk[primary[i]] * fit
             treated[primary[i]] = 1.0
         elif status[i] == COLLECTIVE:
             q = quality[initiative[i]]
-            relief[primary[i]] = r.collective_effect * q
+            relief[primary[i]] = e.collective * q
             treated[primary[i]] = q
         s_r, u = sr[i], support[i]
         rate = r.escalation_rate * (1.0 - s_r) * (1.0 - u)

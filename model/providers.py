@@ -8,15 +8,17 @@ rest fill the places left, provider by provider. They are supply-driven: a clien
 domain is below ``step_down_threshold`` is stepped down with the weekly chance
 
     step_down_rate x (1 - supply_pressure x (1 - provider_alignment))
-                   x (1 - secondment_bias x (1 - independence))     (the last factor with a team)
+                   x (1 - secondment_bias x (1 - independence))
 
 They can co-run group offers at a much lower cost per participant (RadarAdvies, the
 Speelkamer), costed in :mod:`model.collective`.
 
 M5/M10 the desk (RadarAdvies; Van Arum). Without mandate a heavy case waits ``indication_delay``
 weeks for an indication; the desk judges the application (the severity when help was asked) and
-grants standard maatwerk from ``desk_threshold``; below it the case returns to the team for light
-support or, with no team (the pre-2015 approach), is turned away for ``REASK_WEEKS``.
+grants standard maatwerk from ``desk_threshold``; below it the case returns to the workers (the
+team, or before 2015 the welfare workers) for light support or, where there are none (e.g.
+``welfare_fte_per_1000`` 0), is turned away for ``reask_weeks``. Before 2015 (M10) providers keep
+their own ``provider_alignment`` and no worker is seconded (independence 1).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from model.resident import (
     FOR_INDICATION,
     FOR_PROVIDER,
     MAATWERK,
-    REASK_WEEKS,
     TEAM,
     WAITING,
     close_support,
@@ -70,17 +71,13 @@ class Provider(mesa.Agent):
 
         Supply pressure from an unaligned provider lowers it; so does secondment: seconded
         workers, caught between the municipality and their parent provider, do not counter
-        that pressure when indications are reviewed. In the pre-2015 approach no contract
-        aligns providers.
+        that pressure when indications are reviewed (no worker is seconded before 2015).
         """
         p = self.model.p
         if not p.m6_provider_behaviour:
             return p.step_down_rate
-        alignment = 0.0 if p.pre_2015 else p.provider_alignment
-        chance = p.step_down_rate * (1.0 - p.supply_pressure * (1.0 - alignment))
-        if self.model.workers:
-            chance *= 1.0 - p.secondment_bias * (1.0 - p.independence)
-        return chance
+        chance = p.step_down_rate * (1.0 - p.supply_pressure * (1.0 - p.provider_alignment))
+        return chance * (1.0 - p.secondment_bias * (1.0 - self.model.independence))
 
 
 # ---- M5/M10 the desk --------------------------------------------------------------------------
@@ -109,6 +106,7 @@ def decide_indications(model: NeighbourhoodModel) -> None:
         p.desk_threshold,
         bool(model.workers),
         model.week,
+        p.reask_weeks,
     )
     if model.reporting:
         model.tally.add_started(int(started), int(waited))
@@ -116,7 +114,17 @@ def decide_indications(model: NeighbourhoodModel) -> None:
 
 @jit
 def _decide_indications(
-    ready_week, request_sev, request_week, start_week, reask_week, support, parent, threshold, team, week
+    ready_week,
+    request_sev,
+    request_week,
+    start_week,
+    reask_week,
+    support,
+    parent,
+    threshold,
+    team,
+    week,
+    reask,
 ):
     status, wait_kind, worker, provider, initiative, heavy, tailored, referral_week = support
     started = waited = 0
@@ -135,7 +143,7 @@ def _decide_indications(
             heavy[i] = False
         else:  # turned away
             close_support(i, status, wait_kind, worker, provider, initiative, heavy)
-            reask_week[i] = week + REASK_WEEKS
+            reask_week[i] = week + reask
     return started, waited
 
 

@@ -45,8 +45,6 @@ STATUSES: tuple[str, ...] = ("none", "waiting", "team", "maatwerk", "collective"
 NONE, WAITING, TEAM, MAATWERK, COLLECTIVE, VOLUNTEER = range(6)
 # Why a waiting resident waits.
 NOT_WAITING, FOR_TEAM, FOR_INDICATION, FOR_PROVIDER = range(4)
-# Weeks a resident turned away by the pre-2015 desk waits before asking again.
-REASK_WEEKS = 26
 
 
 def row_max(a: np.ndarray) -> np.ndarray:

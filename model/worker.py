@@ -1,5 +1,9 @@
 """Social workers of the neighbourhood team: Mesa agents with two crafts, time and courage.
 
+Before 2015 (M10) the same agents are the welfare workers of general social work, youth and
+family centres and community work: no mandate, input steering, not seconded, and
+``community_work_share`` of their time for collective work (see :mod:`model.neighbourhood`).
+
 The rules they follow live with their mechanisms: the team's intake and routes in
 :mod:`model.intake` (M3/M5/M6), collective work in :mod:`model.collective` (M4/M7). This module
 holds the worker's own state and the rules that change it.
@@ -78,7 +82,7 @@ class Worker(mesa.Agent):
         """M3: serve individual demand first; collective work gets what is left, up to target."""
         p = self.model.p
         self.demand = demand
-        target = p.collective_time_target * self.capacity
+        target = self.model.collective_target * self.capacity
         if not p.m3_capacity_limit:
             self.service, self.overloaded, self.collective_hours = 1.0, False, target
             return
@@ -90,7 +94,7 @@ class Worker(mesa.Agent):
     def adjust_courage(self) -> None:
         """M5: courage to tailor (lef) drifts towards the backing that steering gives."""
         p = self.model.p
-        self.lef += p.lef_rate * (p.steering - self.lef)
+        self.lef += p.lef_rate * (self.model.steering - self.lef)
 
     # ---- M4 -----------------------------------------------------------------
     def learn(self, practice_hours: float) -> None:

@@ -169,7 +169,7 @@ def test_view_model_uses_the_settings():
     settings = Settings()
     settings.set("pre_2015", True)
     model = small_model(settings=settings)
-    assert model.p.pre_2015 and model.workers == []
+    assert model.p.pre_2015 and model.mandate == 0.0  # welfare workers without mandate (M10)
 
 
 # ---- drawing ------------------------------------------------------------------------------------

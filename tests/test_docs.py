@@ -52,6 +52,7 @@ def _known_names() -> set[str]:
         | {t.name for t in targets.targets}
         | state  # resident state arrays (ODD section 2)
         | set(package_versions())  # fields of a results folder's manifest (README)
+        | {f.stem for f in (ROOT / "experiments" / "scenarios").glob("*.toml")}  # scenario names
         | {*model_package.__all__, *experiments.__all__, *calibration.__all__}  # the public API
         | set(OTHER_CODE_NAMES)
     )

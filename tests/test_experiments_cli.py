@@ -45,14 +45,14 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(tmp_path, capsys, arg
 
 def test_run_writes_store_figures_and_report(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = main(["run", "pre_2015", "mandate", "--replicates", "2", "--out", str(out), *TINY])
+    code = main(["run", "pre_2015_equal_staff", "mandate", "--replicates", "2", "--out", str(out), *TINY])
     assert code == 0
     for name in ("manifest.json", "runs.parquet", "series.parquet", "kpis.png", "series.png", "report.md"):
         assert (out / name).is_file(), name
     runs = pd.read_parquet(out / "runs.parquet")
-    assert list(runs["scenario"].unique()) == ["pre_2015", "mandate"]
+    assert list(runs["scenario"].unique()) == ["pre_2015_equal_staff", "mandate"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["command"].startswith("wijkteam run pre_2015 mandate")
+    assert manifest["command"].startswith("wijkteam run pre_2015_equal_staff mandate")
     assert manifest["runs"]["done"] == 4
     report = (out / "report.md").read_text()
     assert "Team with full mandate" in report and "RadarAdvies" in report

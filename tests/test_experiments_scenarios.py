@@ -10,7 +10,8 @@ from experiments.scenario import MAIN_SCENARIOS, ScenarioError, available, load,
 from model import REGISTRY
 
 REQUIRED = {
-    "pre_2015",
+    "pre_2015_equal_staff",
+    "pre_2015_equal_spending",
     "typical_2019",
     "mandate",
     "outcome_steering",
@@ -50,7 +51,11 @@ def test_required_scenarios_ship_and_load():
 
 
 def test_scenarios_express_their_levers():
-    assert load("pre_2015").params == {"pre_2015": True}
+    staff, spending = load("pre_2015_equal_staff").params, load("pre_2015_equal_spending").params
+    assert staff["pre_2015"] and spending["pre_2015"]
+    # equal staff: the welfare workers have the default team's staffing (DESIGN M10)
+    assert staff["welfare_fte_per_1000"] == REGISTRY["fte_per_1000"].default
+    assert set(staff) == set(spending) == {"pre_2015", "welfare_fte_per_1000"}
     assert load("mandate").params["mandate"] == 1.0
     assert load("outcome_steering").params["steering"] == 1.0
     typical = load("typical_2019").params
@@ -104,7 +109,7 @@ def test_malformed_files(tmp_path, text, match):
 
 
 def test_unknown_scenario_name_lists_the_available_ones():
-    with pytest.raises(ScenarioError, match="unknown scenario 'nope'; available: pre_2015"):
+    with pytest.raises(ScenarioError, match="unknown scenario 'nope'; available: pre_2015_equal_staff"):
         load("nope")
 
 

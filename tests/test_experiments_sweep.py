@@ -200,8 +200,10 @@ def test_resume_refuses_a_different_design(tmp_path):
 
 
 def test_run_scenarios_with_series(tmp_path):
-    runs, series = run_scenarios(["pre_2015", "mandate"], replicates=2, workers=1, progress=False, **TINY)
-    assert list(runs["scenario"]) == ["pre_2015"] * 2 + ["mandate"] * 2
+    runs, series = run_scenarios(
+        ["pre_2015_equal_staff", "mandate"], replicates=2, workers=1, progress=False, **TINY
+    )
+    assert list(runs["scenario"]) == ["pre_2015_equal_staff"] * 2 + ["mandate"] * 2
     # common random numbers: replicate i has the same seed in every scenario
     assert list(runs["seed"][:2]) == list(runs["seed"][2:])
     assert len(series) == 4 * 16 and {"run_id", "scenario", "replicate", "week"} <= set(series.columns)

@@ -216,10 +216,13 @@ def test_maatwerk_stock_by_domain_sums_to_the_total_and_care_support_is_wmo():
 
 
 def test_problems_solved_without_team_or_maatwerk_count_as_own_strength_or_network(small_model):
-    """Without a team only maatwerk counts against own strength: a strict desk grants less of it."""
+    """Without a team or welfare workers only maatwerk counts against own strength: a strict desk
+    grants less of it."""
     own = {}
     for threshold in (0.2, 0.9):
-        model = small_model(seed=0, pre_2015=True, init_maatwerk_per_1000=0.0, desk_threshold=threshold)
+        model = small_model(
+            seed=0, pre_2015=True, welfare_fte_per_1000=0.0, init_maatwerk_per_1000=0.0, desk_threshold=threshold
+        )
         model.run_model()
         assert not (model.care.help & 1).any()  # never team support
         own[threshold] = model.summary()["resolved_own_share"]

@@ -66,6 +66,56 @@ def test_m1_untreated_severity_escalates_only_with_the_mechanism(small_model, es
     assert bool(pop.sev[idx, 0].mean() > 0.6) is grows
 
 
+def test_m1_each_kind_of_support_relieves_at_its_own_rate_per_domain(small_model):
+    """Light and heavy team support in every domain (mental health scaled for the generalist),
+    maatwerk by its domain's ratio to heavy team support, in its primary domain only."""
+    model = small_model(
+        m1_escalation=False,
+        m8_reliance_dynamics=False,
+        light_support_effect=0.02,
+        heavy_support_effect=0.05,
+        maatwerk_ratio_youth_family=0.5,
+        maatwerk_ratio_mental_health=2.0,
+        specialist_access=0.0,
+        generalist_mental_health_factor=0.4,
+    )
+    pop, worker = model.pop, model.workers[0]
+    light, heavy, ggz, youth = idx = np.arange(4)
+    pop.sev[idx], pop.smax[idx], pop.sr[idx], pop.support[idx], pop.care_recovery[idx] = 0.6, 0.6, 0, 0, 1
+    pop.status[idx] = [TEAM, TEAM, MAATWERK, MAATWERK]
+    pop.heavy[idx] = [False, True, False, False]
+    pop.worker[[light, heavy]] = worker.index
+    pop.primary[[ggz, youth]] = [MENTAL_HEALTH, YOUTH_FAMILY]
+    pop.tailored[[ggz, youth]] = True  # fit 1
+    worker.service = 1.0
+    scale = worker.skill_individual * model.municipality.visit_factor
+    problems.treat_and_evolve(model)
+    drop = 0.6 - pop.sev[idx]
+    generalist = np.array([1.0, 1.0, 1.0, 0.4])
+    assert drop[light] == pytest.approx(0.02 * scale * generalist)
+    assert drop[heavy] == pytest.approx(0.05 * scale * generalist)
+    assert drop[ggz] == pytest.approx([0, 0, 0, 0.05 * 2.0])
+    assert drop[youth] == pytest.approx([0.05 * 0.5, 0, 0, 0])
+
+
+def test_m6_specialist_ggz_maatwerk_is_never_weaker_than_the_generalist_on_mental_health():
+    from model import REGISTRY
+
+    # at every point of the prior ranges: ratio >= 1 >= the generalist's mental-health factor
+    assert REGISTRY["maatwerk_ratio_mental_health"].low >= REGISTRY["generalist_mental_health_factor"].high
+    for name in (
+        "light_support_effect",
+        "heavy_support_effect",
+        "collective_effect",
+        "generalist_mental_health_factor",
+    ):
+        assert REGISTRY[name].high >= 3 * max(REGISTRY[name].low, 0.01 * REGISTRY[name].high)
+    for domain in ("youth_family", "care_support", "income_work", "mental_health"):
+        ratio = REGISTRY[f"maatwerk_ratio_{domain}"]
+        assert ratio.high / ratio.low >= 4 and ratio.high >= 2  # wide enough for the uncertainty analysis
+        assert ratio.note  # the assumption behind the ratio is written down
+
+
 def test_m1_complex_cases_count_domains_above_threshold(small_model):
     model = small_model()
     pop = model.pop
@@ -343,16 +393,4 @@ def test_m9_reinvested_hours_raise_worker_capacity(small_model):
     assert sum(w.capacity for w in model.workers) > base
 
 
-# ---- M10 the pre-2015 approach ----------------------------------------------------
-def test_m10_pre_2015_has_a_desk_and_no_team(small_model):
-    model = small_model(pre_2015=True)
-    assert model.workers == [] and model.mandate == 0.0
-    model.run_model()
-    s = model.summary()
-    assert s["signalled_share"] == 0.0
-    assert s["initiatives_active"] == 0.0
-    assert s["collective_time_share"] == 0.0
-    p = model.p
-    desk = p.desk_fte_per_1000 * p.hours_per_fte * p.worker_hour_cost * 52 / 1000
-    assert s["cost_team_per_resident_year"] == pytest.approx(desk)
-    assert ((model.pop.status == TEAM).sum()) == 0
+# ---- M10 the pre-2015 approach: tests/test_pre2015.py ------------------------------------
