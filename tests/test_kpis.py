@@ -221,7 +221,11 @@ def test_problems_solved_without_team_or_maatwerk_count_as_own_strength_or_netwo
     own = {}
     for threshold in (0.2, 0.9):
         model = small_model(
-            seed=0, pre_2015=True, welfare_fte_per_1000=0.0, init_maatwerk_per_1000=0.0, desk_threshold=threshold
+            seed=0,
+            pre_2015=True,
+            welfare_fte_per_1000=0.0,
+            init_maatwerk_per_1000=0.0,
+            desk_threshold=threshold,
         )
         model.run_model()
         assert not (model.care.help & 1).any()  # never team support
