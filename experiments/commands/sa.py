@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from experiments.designs import parse_params
+from experiments.labels import output_label
 from experiments.options import (
     add_execution_options,
     add_output_options,
@@ -16,7 +17,7 @@ from experiments.options import (
     positive_int,
     setup_kwargs,
 )
-from experiments.sensitivity import DEFAULT_OUTPUTS, SensitivityError, output_label, run_sensitivity
+from experiments.sensitivity import DEFAULT_OUTPUTS, SensitivityError, run_sensitivity
 from experiments.tipping import DEFAULT_X, DEFAULT_Y, boundary_summary, tipping_map
 
 EPILOG = """examples:
