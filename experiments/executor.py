@@ -17,11 +17,16 @@ calibration) goes through :func:`execute`:
   run that kills its worker process (the backend rebuilds its pool);
 - a progress bar shows runs done, rate and time left; the manifest records the rest.
 
-Example (what ``experiments/sensitivity.py`` would do with a SALib sample)::
+Example (what :mod:`experiments.sensitivity` does with a SALib sample), and one pool kept
+open for several batches::
 
     points = [dict(zip(names, row)) for row in sample]
     tasks = make_tasks(points, replicates=2, base_seed=0, setup={"n_residents": 2000})
-    runs, _ = execute(tasks, out="results/sobol", kind="sobol", resume=True)
+    runs = execute(tasks, out="results/sobol", kind="sa-sobol", resume=True).runs
+
+    with LocalPool(workers=2) as pool:  # from experiments.backends
+        first = execute(tasks, backend=pool, progress=False).runs
+        again = execute(tasks, backend=pool, progress=False).runs  # the same workers
 """
 
 from __future__ import annotations

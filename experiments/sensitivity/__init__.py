@@ -3,9 +3,10 @@
 One module per concern, as SALib's ``analyze/morris.py`` and ``analyze/sobol.py``:
 
 - :mod:`~experiments.sensitivity.problem` - levers and bounds from the parameter registry,
-  outputs, the sample, and the registry of methods (:class:`Method`);
+  outputs, sample rows as parameter dicts, and :class:`Method`, the interface of a method;
 - :mod:`~experiments.sensitivity.morris`, :mod:`~experiments.sensitivity.sobol` - each
   method's sample blocks and analysis (indices at N/4, N/2 and N for convergence);
+  :mod:`~experiments.sensitivity.methods` lists them (:data:`METHODS`) and draws the sample;
 - :mod:`~experiments.sensitivity.noise` - replicate means and the noise level;
 - :mod:`~experiments.sensitivity.analysis` - the one result object :class:`Analysis`
   (``.to_df()``, ``.plot()``) and :func:`analyse`, a function of the results table only;
@@ -24,25 +25,22 @@ seed at every point); the indices use the replicate means. The noise share of an
 the mean within-point variance over the total variance of single runs; the noise left in
 the replicate means is about that share divided by the number of replicates.
 
-Importing the package registers both methods. Its names ``morris`` and ``sobol`` are the
-functions that run an analysis (``experiments.sensitivity.morris(...)``); the method
-modules are imported by their full name (``from experiments.sensitivity.morris import Morris``).
+The package's names ``morris`` and ``sobol`` are the functions that run an analysis
+(``experiments.sensitivity.morris(...)``); the method modules are imported by their full
+name (``from experiments.sensitivity.morris import Morris``).
 """
 
 from __future__ import annotations
 
 from experiments.sensitivity.analysis import Analysis, analyse
 from experiments.sensitivity.files import write_results
+from experiments.sensitivity.methods import METHODS, block_size, check_n, draw_sample
 from experiments.sensitivity.morris import Morris, elementary_effects
 from experiments.sensitivity.noise import noise_table, replicate_means
 from experiments.sensitivity.problem import (
     DEFAULT_OUTPUTS,
-    METHODS,
     Method,
     SensitivityError,
-    block_size,
-    check_n,
-    draw_sample,
     problem,
     resolve_outputs,
     resolve_params,

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from experiments.labels import lever_name, output_label
+from experiments.sensitivity.methods import method_of
 from experiments.sensitivity.noise import noise_table, replicate_means
-from experiments.sensitivity.problem import Method, SensitivityError, method_of, resolve_outputs
+from experiments.sensitivity.problem import Method, SensitivityError, resolve_outputs
 
 #: Share of the variance of the replicate means that may be noise before a warning.
 NOISY_MEANS = 0.2

@@ -20,14 +20,12 @@ from experiments.sensitivity.problem import (
     NUM_RESAMPLES,
     Method,
     SensitivityError,
-    register,
     results_by_output,
     salib_spec,
     subset_sizes,
 )
 
 
-@register
 class Morris(Method):
     """Morris trajectories of D+1 points on a grid of ``num_levels`` levels per lever."""
 

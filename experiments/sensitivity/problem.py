@@ -1,9 +1,11 @@
-"""The problem of a sensitivity analysis: levers and bounds, outputs, the sample, and the
-registry of methods (:mod:`~experiments.sensitivity.morris`, :mod:`~experiments.sensitivity.sobol`).
+"""The problem of a sensitivity analysis: levers and bounds, outputs, sample rows as
+parameter dicts, and :class:`Method`, the interface of a method.
 
-A method is a :class:`Method`: how it samples (rows per block, SALib's sampler) and how it
-analyses the replicate means into indices (a table per output and lever) and a
-convergence table. Everything that differs between methods lives in the method's module.
+A method (:mod:`~experiments.sensitivity.morris`, :mod:`~experiments.sensitivity.sobol`,
+listed in :mod:`~experiments.sensitivity.methods`) says how it samples (rows per block,
+SALib's sampler) and how it analyses the replicate means into indices (a table per output
+and lever) and a convergence table. Everything that differs between methods lives in the
+method's module.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def subset_sizes(n: int, minimum: int) -> list[int]:
 
 # ---- the methods ---------------------------------------------------------------------------------
 class Method:
-    """One sensitivity method: its sample and its analysis. Subclasses register themselves
-    in :data:`METHODS` with :func:`register`."""
+    """One sensitivity method: its sample and its analysis (listed in
+    :data:`experiments.sensitivity.methods.METHODS`)."""
 
     name: ClassVar[str]
     #: Trajectories (Morris) or base samples (Sobol') when none are asked.
@@ -150,52 +152,6 @@ class Method:
     def design_info(self, *, second_order: bool, num_levels: int) -> dict[str, Any]:
         """The method's own entries of the manifest's design (``None`` for the other method's)."""
         return {"second_order": None, "num_levels": None}
-
-
-#: The methods by name, filled by the method modules.
-METHODS: dict[str, Method] = {}
-
-
-def register(cls: type[Method]) -> type[Method]:
-    """Class decorator: add one instance of a method to :data:`METHODS`."""
-    METHODS[cls.name] = cls()
-    return cls
-
-
-def method_of(name: str) -> Method:
-    """The method called ``name``, or a :class:`SensitivityError` naming the choices."""
-    if name not in METHODS:
-        raise SensitivityError(f"unknown method '{name}'; choose {' or '.join(METHODS)}")
-    return METHODS[name]
-
-
-def check_n(method: str, n: int) -> None:
-    """Sobol' needs N a power of two (at least 4); Morris at least 2 trajectories."""
-    method_of(method).check_n(n)
-
-
-def block_size(method: str, num_vars: int, second_order: bool = False) -> int:
-    """Rows per trajectory (Morris) or per base row (Saltelli, SALib's row order)."""
-    return method_of(method).block_size(num_vars, second_order)
-
-
-def draw_sample(
-    method: str,
-    prob: Mapping[str, Any],
-    n: int,
-    *,
-    seed: int = 0,
-    second_order: bool = False,
-    num_levels: int = 4,
-) -> np.ndarray:
-    """The SALib sample: Morris ``n`` trajectories of D+1 rows, or Saltelli/Sobol' with
-    ``n`` base rows of D+2 (2D+2 with second order) rows each, clipped to the bounds."""
-    chosen = method_of(method)
-    chosen.check_n(n)
-    sp = salib_spec(prob)
-    chosen.sample(sp, n, seed=seed, second_order=second_order, num_levels=num_levels)
-    bounds = np.asarray(prob["bounds"], dtype=float)
-    return np.clip(np.asarray(sp.samples, dtype=float), bounds[:, 0], bounds[:, 1])
 
 
 def sample_points(sample: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:

@@ -16,14 +16,8 @@ import pandas as pd
 from experiments.executor import Outcome, Runner, execute, make_tasks
 from experiments.sensitivity.analysis import Analysis, analyse
 from experiments.sensitivity.files import write_results
-from experiments.sensitivity.problem import (
-    SensitivityError,
-    draw_sample,
-    method_of,
-    problem,
-    resolve_outputs,
-    sample_points,
-)
+from experiments.sensitivity.methods import draw_sample, method_of
+from experiments.sensitivity.problem import SensitivityError, problem, resolve_outputs, sample_points
 
 
 @dataclass
@@ -84,30 +78,22 @@ def run_sensitivity(
     if clash:
         raise SensitivityError(f"{', '.join(clash)} cannot be both sampled and fixed")
     sample = draw_sample(method, prob, n, seed=seed, second_order=second_order, num_levels=num_levels)
-    setup = {
-        k: v
-        for k, v in {"n_residents": residents, "weeks": weeks, "burn_in_weeks": burn_in}.items()
-        if v is not None
-    }
+    setup = _size(residents, weeks, burn_in)
     tasks = make_tasks(
         sample_points(sample, prob["names"]), replicates=replicates, base_seed=seed, setup={**setup, **fixed}
     )
-    info = {
-        "replicates": replicates,
-        "base_seed": seed,
-        "setup": setup,
-        "sensitivity": {
-            "method": method,
-            "n": n,
-            "sample_rows": len(sample),
-            **method_of(method).design_info(second_order=second_order, num_levels=num_levels),
-            "problem": prob,
-            "outputs": chosen,
-            "fixed": fixed,
-            "sample_seed": seed,
-            "salib": "ProblemSpec.sample_morris / sample_sobol, analyze_morris / analyze_sobol",
-        },
+    design = {
+        "method": method,
+        "n": n,
+        "sample_rows": len(sample),
+        **method_of(method).design_info(second_order=second_order, num_levels=num_levels),
+        "problem": prob,
+        "outputs": chosen,
+        "fixed": fixed,
+        "sample_seed": seed,
+        "salib": "ProblemSpec.sample_morris / sample_sobol, analyze_morris / analyze_sobol",
     }
+    info = {"replicates": replicates, "base_seed": seed, "setup": setup, "sensitivity": design}
     outcome = execute(
         tasks, out, kind=f"sa-{method}", info=info, runner=runner, command=command, **execute_options
     )
@@ -125,6 +111,12 @@ def run_sensitivity(
     if out is not None:
         files = write_results(result, out, outcome.runs, command=command, setup={**setup, **fixed})
     return SensitivityResult(result, outcome, files)
+
+
+def _size(residents: int | None, weeks: int | None, burn_in: int | None) -> dict[str, int]:
+    """The size overrides that were given (the registry defaults hold for the others)."""
+    given = {"n_residents": residents, "weeks": weeks, "burn_in_weeks": burn_in}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def morris(

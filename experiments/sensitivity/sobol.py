@@ -20,7 +20,6 @@ from experiments.sensitivity.problem import (
     NUM_RESAMPLES,
     Method,
     SensitivityError,
-    register,
     results_by_output,
     salib_spec,
     subset_sizes,
@@ -30,7 +29,6 @@ from experiments.sensitivity.problem import (
 UNSETTLED = 0.1
 
 
-@register
 class Sobol(Method):
     """Saltelli's scheme: ``n`` base rows of D+2 (2D+2 with second order) points."""
 
