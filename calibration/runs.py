@@ -1,24 +1,25 @@
-"""Batches of model runs with common random numbers, on a persistent process pool.
+"""Batches of model runs with common random numbers, on a backend kept open between batches.
 
-The fit evaluates many small batches (one per generation of the optimiser), so the pool
-is kept open for the whole calibration instead of being started per batch. Tasks are
-plain dicts of overrides and a seed; every parameter vector gets the same seed list
-(common random numbers, seeds from :func:`experiments.executor.run_seed`).
+The fit evaluates many small batches (one per generation of the optimiser), so the backend
+(:mod:`experiments.backends`: a local process pool, or this process with ``workers=1``) is
+the same one the sweeps use, kept open for the whole calibration instead of being started
+per batch. Tasks are plain dicts of overrides and a seed; every parameter vector gets the
+same seed list (common random numbers, seeds from :func:`experiments.executor.run_seed`).
+A run that raises, or kills its worker process, is a ``failed`` row and the batch goes on.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pandas as pd
 
 from calibration.targets import kpis
-from experiments.executor import default_workers, run_seed
+from experiments.backends import Backend, default_workers, make_backend
+from experiments.executor import run_seed
 from model import NeighbourhoodModel, validate
 
 
@@ -64,12 +65,20 @@ def run_one(params: Mapping[str, Any], seed: int) -> dict[str, float]:
     return row
 
 
-def _run_many(jobs: Sequence[tuple[dict[str, Any], int]]) -> list[dict[str, float]]:
-    return [run_one(params, seed) for params, seed in jobs]
+Job = tuple[int, dict[str, Any], int]  # (position in the batch, overrides, seed)
+
+
+def _run_many(jobs: Sequence[Job]) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, run_one(params, seed)) for i, params, seed in jobs]
+
+
+def _failed(jobs: Sequence[Job], error: str) -> list[tuple[int, dict[str, Any]]]:
+    """Rows for jobs whose worker failed or died as a whole."""
+    return [(i, {"status": "failed", "error": error[:300], "elapsed_s": math.nan}) for i, _, _ in jobs]
 
 
 class Simulator:
-    """Runs batches of (overrides, seed) on a process pool kept open between batches.
+    """Runs batches of (overrides, seed) on one backend kept open between batches.
 
     Use as a context manager; ``workers=1`` runs in this process.
     """
@@ -77,33 +86,27 @@ class Simulator:
     def __init__(self, setup: Mapping[str, Any] | None = None, workers: int | None = None) -> None:
         self.setup = dict(setup or {})
         self.workers = workers or default_workers()
-        self.pool: ProcessPoolExecutor | None = None
+        self.backend: Backend | None = None
         self.runs_done = 0
         self.runs_failed = 0
 
     def __enter__(self) -> Simulator:
-        if self.workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["calibration.runs"])
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.backend = make_backend(self.workers, preload=["calibration.runs"]).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        if self.backend is not None:
+            self.backend.__exit__(*exc)
+            self.backend = None
 
     def batch(self, points: Sequence[Mapping[str, Any]], seeds: Sequence[int]) -> pd.DataFrame:
         """Run every point with every seed; one row per run with ``point``, ``seed`` and the KPIs."""
-        jobs = [({**self.setup, **dict(pt)}, int(s)) for pt in points for s in seeds]
+        jobs = [
+            (k, {**self.setup, **dict(pt)}, int(s))
+            for k, (pt, s) in enumerate((pt, s) for pt in points for s in seeds)
+        ]
         index = [(i, r, int(s)) for i in range(len(points)) for r, s in enumerate(seeds)]
-        if self.pool is None:
-            rows = _run_many(jobs)
-        else:
-            size = max(1, math.ceil(len(jobs) / (4 * self.workers)))
-            chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-            rows = [row for part in self.pool.map(_run_many, chunks) for row in part]
-        df = pd.DataFrame.from_records(rows)
+        df = pd.DataFrame.from_records(self._rows(jobs))
         df.insert(0, "seed", [s for _, _, s in index])
         df.insert(0, "replicate", [r for _, r, _ in index])
         df.insert(0, "point", [i for i, _, _ in index])
@@ -111,3 +114,13 @@ class Simulator:
         self.runs_done += len(df) - failed
         self.runs_failed += failed
         return df
+
+    def _rows(self, jobs: list[Job]) -> list[dict[str, Any]]:
+        """The rows of ``jobs`` in their order, run in chunks of about a quarter per worker."""
+        backend = self.backend or make_backend(1)
+        size = max(1, math.ceil(len(jobs) / (4 * backend.size)))
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        rows: dict[int, dict[str, Any]] = {}
+        for chunk, result, error in backend.run(_run_many, chunks):
+            rows.update(_failed(chunk, error) if error is not None else result)
+        return [rows[k] for k in range(len(jobs))]

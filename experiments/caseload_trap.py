@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from experiments import sweep  # noqa: E402
-from experiments.plots import mean_ci  # noqa: E402
+from experiments import sweep
+from experiments.labels import lever_label, output_label
+from experiments.plots import mean_ci
+from model.outputs import PERCENT, display_unit
 
 # ---- what to run: edit these ------------------------------------------------------------
 STAFFING = (0.3, 2.5, 9)  # fte_per_1000 from 0.3 to 2.5 FTE per 1,000 residents, 9 steps
@@ -34,12 +33,12 @@ REPLICATES = 5  # seeds per staffing level (common random numbers)
 RESIDENTS, WEEKS = 5000, 520  # the default neighbourhood and horizon (10 years)
 OUT = Path("results/caseload_trap")
 
-# The KPIs to show: column in runs.parquet, label, unit, scale (100 turns a share into %)
+# The KPIs to show (columns of runs.parquet); labels and units come from the output table
 PANELS = [
-    ("collective_time_share", "Collective work", "% of direct worker hours", 100.0),
-    ("escalations_per_1000_year", "Escalations to maatwerk", "per 1,000 residents per year", 1.0),
-    ("initiatives_active", "Collective initiatives", "running initiatives", 1.0),
-    ("cost_total_per_resident_year", "Total cost", "EUR per resident per year", 1.0),
+    "collective_time_share",
+    "escalations_per_1000_year",
+    "initiatives_active",
+    "cost_total_per_resident_year",
 ]
 
 
@@ -59,23 +58,24 @@ def main(
     )
     ok = runs[runs["status"] == "ok"]
 
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 4), constrained_layout=True)
-    for ax, (column, label, unit, scale) in zip(axes, PANELS, strict=True):
+    fig = Figure(figsize=(4.2 * len(PANELS), 4), layout="constrained")
+    axes = fig.subplots(1, len(PANELS))
+    for ax, column in zip(axes, PANELS, strict=True):
+        scale = 100.0 if column in PERCENT else 1.0  # shares are shown in per cent
         # Mean over replicates with a 95% confidence band, per staffing level
         stats = [mean_ci(group[column] * scale) for _, group in ok.groupby("p_fte_per_1000")]
         x = sorted(ok["p_fte_per_1000"].unique())
         ax.plot(x, [m for m, _ in stats], marker="o", color="tab:blue")
         ax.fill_between(x, [m - h for m, h in stats], [m + h for m, h in stats], alpha=0.2)
-        ax.set_title(label)
-        ax.set_xlabel("staffing (FTE per 1,000 residents)")
-        ax.set_ylabel(unit)
+        ax.set_title(output_label(column))
+        ax.set_xlabel(lever_label("fte_per_1000"))
+        ax.set_ylabel(display_unit(column))
         ax.grid(alpha=0.3)
     fig.suptitle(
         f"The caseload trap: {len(ok)} runs, mean and 95% confidence band over {replicates} replicates"
     )
     path = Path(out) / "caseload_trap.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     print(f"wrote {path}")
     return path
 

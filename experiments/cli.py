@@ -13,8 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from experiments.backends import SchedulerError
 from experiments.designs import DesignError
-from experiments.executor import SchedulerError
 from experiments.options import CommandError, Parser
 from experiments.scenario import ScenarioError
 from experiments.store import StoreError

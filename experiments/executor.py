@@ -6,21 +6,27 @@ calibration) goes through :func:`execute`:
 - tasks are built once, up front, from explicit parameter dicts (:func:`make_tasks`), with
   seeds derived deterministically from the base seed, so results do not depend on the
   number of workers, the chunking or on resuming;
-- tasks run in chunks on a local ``concurrent.futures`` process pool (default and at
-  most: all cores), in this process (``workers=1``), or on a ``dask.distributed`` cluster
-  (``scheduler=``);
+- tasks run in chunks on one of the backends of :mod:`experiments.backends`: a local
+  process pool (default and at most: all cores), this process (``workers=1``), or a
+  ``dask.distributed`` cluster (``scheduler=``); or on a backend passed in, kept open by
+  the caller between batches;
 - this process alone writes the results store (:mod:`experiments.store`): each finished
   chunk is committed as it arrives, a run's row and series in one transaction; with
   ``resume=True`` only runs not stored whole are computed;
 - a run that raises is recorded (parameters, seed, error) and the batch goes on; so is a
-  run that kills its worker process (the pool is rebuilt, see :func:`_run_local`);
+  run that kills its worker process (the backend rebuilds its pool);
 - a progress bar shows runs done, rate and time left; the manifest records the rest.
 
-Example (what ``experiments/sensitivity.py`` would do with a SALib sample)::
+Example (what :mod:`experiments.sensitivity` does with a SALib sample), and one pool kept
+open for several batches::
 
     points = [dict(zip(names, row)) for row in sample]
     tasks = make_tasks(points, replicates=2, base_seed=0, setup={"n_residents": 2000})
-    runs, _ = execute(tasks, out="results/sobol", kind="sobol", resume=True)
+    runs = execute(tasks, out="results/sobol", kind="sa-sobol", resume=True).runs
+
+    with LocalPool(workers=2) as pool:  # from experiments.backends
+        first = execute(tasks, backend=pool, progress=False).runs
+        again = execute(tasks, backend=pool, progress=False).runs  # the same workers
 """
 
 from __future__ import annotations
@@ -28,17 +34,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
-import os
-import signal
 import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +47,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from experiments import backends
+from experiments.backends import (
+    Backend,
+    deferred_interrupts,
+    error_text,
+    make_backend,
+    terminate_as_interrupt,
+)
 from experiments.provenance import git_info, package_versions
 from experiments.store import DB_NAME, ResultsStore
 from experiments.store import FORMAT as STORE_FORMAT
@@ -58,10 +65,6 @@ from model import run as model_run
 PARAM_PREFIX = "p_"
 
 Runner = Callable[..., tuple[dict[str, float], pd.DataFrame]]
-
-
-class SchedulerError(RuntimeError):
-    """The Dask scheduler cannot be used; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def run_chunk(
             row.update({PARAM_PREFIX + k: v for k, v in params.items()})
             summary, weekly = runner(params, seed=task.seed, collect=collect_series)
         except Exception as exc:  # a failing run is recorded and the batch goes on
-            _mark_failed(row, _error_text(exc))
+            _mark_failed(row, error_text(exc))
         else:
             row.update(status="ok", error="")
             row.update({k: float(summary.get(k, math.nan)) for k in SUMMARY_FIELDS})
@@ -165,43 +168,10 @@ def _task_row(task: Task) -> dict[str, Any]:
     }
 
 
-def _error_text(exc: BaseException, prefix: str = "") -> str:
-    """One line (at most 500 characters) naming the exception, for the ``error`` column."""
-    return f"{prefix}{type(exc).__name__}: {exc}".splitlines()[0][:500]
-
-
 def _mark_failed(row: dict[str, Any], error: str) -> None:
     """Record a run as failed: its status, the error and no summary values."""
     row.update(status="failed", error=error)
     row.update({k: math.nan for k in SUMMARY_FIELDS})
-
-
-def _worker_init(parent: int) -> None:
-    """Local workers ignore Ctrl-C (the main process stops the pool and stores what is done)
-    and exit when the main process ``parent`` is gone, so a killed sweep leaves no orphans."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
-
-
-def _watch_parent(parent: int, interval: float = 0.5) -> None:
-    while _alive(parent):
-        time.sleep(interval)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
 
 
 # ---- the executor ---------------------------------------------------------------------
@@ -216,19 +186,6 @@ class Outcome:
     failed: int
     out: Path | None
     manifest: dict[str, Any]
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def capped_workers(workers: int | None) -> int:
-    """Local worker processes: as asked, but at most one per core (default: all cores)."""
-    return min(workers or default_workers(), default_workers())
 
 
 def chunk_size_for(n_tasks: int, workers: int) -> int:
@@ -250,6 +207,22 @@ def guided_chunks(tasks: Sequence[Task], size: int, workers: int) -> list[list[T
     return chunks
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """The options of one :func:`execute` call that shape the batch (not where it runs)."""
+
+    kind: str = "sweep"
+    chunk_size: int | None = None
+    collect_series: bool = False
+    resume: bool = False
+    overwrite: bool = False
+    replace_same_kind: bool = False
+    progress: bool = True
+    command: str | None = None
+    info: Mapping[str, Any] | None = None
+    runner: Runner | None = None
+
+
 def execute(
     tasks: Sequence[Task],
     out: str | Path | None = None,
@@ -257,6 +230,7 @@ def execute(
     kind: str = "sweep",
     workers: int | None = None,
     scheduler: Any = None,
+    backend: Backend | None = None,
     chunk_size: int | None = None,
     collect_series: bool = False,
     resume: bool = False,
@@ -284,6 +258,9 @@ def execute(
         when given, the chunks run on that cluster and ``workers`` is ignored. The
         workers must be able to import ``experiments`` and ``model`` (install the
         project on every worker machine).
+    backend:
+        An open :class:`~experiments.backends.Backend` to run on instead (``workers`` and
+        ``scheduler`` are then ignored); the caller keeps it open between batches.
     resume:
         Keep runs already stored in ``out`` (which must come from the same design, as
         stored in its database) and compute only the others; runs recorded as failed,
@@ -301,9 +278,8 @@ def execute(
     """
     if len({t.run_id for t in tasks}) != len(tasks):
         raise ValueError("run ids of the tasks are not unique")
-    options = dict(
+    batch = _Batch(
         kind=kind,
-        workers=workers,
         chunk_size=chunk_size,
         collect_series=collect_series,
         resume=resume,
@@ -314,70 +290,65 @@ def execute(
         info=info,
         runner=runner,
     )
-    if isinstance(scheduler, str):  # connect before anything is written
-        with connect_scheduler(scheduler) as client:
-            return execute(tasks, out, scheduler=client, **options)
+    if backend is None:
+        with make_backend(workers, scheduler) as own:  # a scheduler is connected before anything is written
+            return _execute_on(tasks, out, own, batch)
+    return _execute_on(tasks, out, backend, batch)
+
+
+def _execute_on(tasks: Sequence[Task], out: str | Path | None, backend: Backend, batch: _Batch) -> Outcome:
+    """:func:`execute` once the backend is open: hold the store (if any) while the batch runs."""
     if out is None:
-        return _execute(tasks, None, scheduler=scheduler, **options)
-    store = ResultsStore(out).open(overwrite=overwrite and not resume, command=command)
+        return _execute(tasks, None, backend, batch)
+    store = ResultsStore(out).open(overwrite=batch.overwrite and not batch.resume, command=batch.command)
     try:
-        return _execute(tasks, store, scheduler=scheduler, **options)
+        return _execute(tasks, store, backend, batch)
     finally:
         store.close()
 
 
-def connect_scheduler(address: str) -> Any:
-    """A ``dask.distributed.Client`` for ``address``, or a :class:`SchedulerError` in one line."""
-    from dask.distributed import Client
-
-    try:
-        return Client(address, timeout="20s")
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise SchedulerError(
-            f"cannot use the Dask scheduler at '{address}' (expected tcp://HOST:PORT of a running "
-            f"scheduler): {reason}"
-        ) from None
-
-
-def _execute(tasks: Sequence[Task], store: ResultsStore | None, **o: Any) -> Outcome:
-    """:func:`execute` once the store (if any) is held."""
-    fingerprint = design_fingerprint(tasks, o["collect_series"])
-    done_ids: set[int] = set()
-    old: dict[str, Any] = {}
-    if store is not None:
-        store.prepare(
-            fingerprint,
-            resume=o["resume"],
-            overwrite=o["overwrite"],
-            replaceable=o["kind"] if o["replace_same_kind"] else None,
-        )
-        old = store.read_manifest() or {}
-        done_ids = store.done_ids(_expected_weeks(tasks) if o["collect_series"] else None)
-        store.start(design_frame(tasks), fingerprint, o["kind"])
+def _execute(tasks: Sequence[Task], store: ResultsStore | None, backend: Backend, o: _Batch) -> Outcome:
+    """Plan the chunks of the runs not stored yet, write the manifest, run and collect them."""
+    fingerprint = design_fingerprint(tasks, o.collect_series)
+    done_ids, old = _prepare_store(tasks, store, fingerprint, o)
     todo = [t for t in tasks if t.run_id not in done_ids]
-    scheduler = o["scheduler"]
-    local_workers = 1 if scheduler is not None else capped_workers(o["workers"])
-    n_workers = _cluster_size(scheduler) or local_workers
-    size = o["chunk_size"] or chunk_size_for(len(todo), n_workers)
+    slots = backend.size
+    size = o.chunk_size or chunk_size_for(len(todo), slots)
     executor = {
-        "backend": "dask" if scheduler is not None else ("in-process" if local_workers == 1 else "local"),
-        "workers": None if scheduler is not None else local_workers,
-        "scheduler": _scheduler_address(scheduler),
+        **backend.describe(),
         "chunk_size": size,
-        "chunking": "fixed" if o["chunk_size"] else "guided: shrinking to 1 run towards the end",
+        "chunking": "fixed" if o.chunk_size else "guided: shrinking to 1 run towards the end",
     }
     manifest = build_manifest(
-        tasks, store, old, kind=o["kind"], command=o["command"], info=o["info"], executor=executor,
-        done=len(done_ids), todo=len(todo), fingerprint=fingerprint, collect_series=o["collect_series"],
+        tasks, store, old, kind=o.kind, command=o.command, info=o.info, executor=executor,
+        done=len(done_ids), todo=len(todo), fingerprint=fingerprint, collect_series=o.collect_series,
     )  # fmt: skip
     if store is not None:
         store.write_manifest(manifest)
-    if o["chunk_size"]:
+    if o.chunk_size:
         chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
     else:
-        chunks = guided_chunks(todo, size, n_workers)
-    return _collect(tasks, chunks, store, manifest, local_workers, **o)
+        chunks = guided_chunks(todo, size, slots)
+    return _collect(tasks, chunks, store, manifest, backend, o)
+
+
+def _prepare_store(
+    tasks: Sequence[Task], store: ResultsStore | None, fingerprint: str, o: _Batch
+) -> tuple[set[int], dict[str, Any]]:
+    """Check the store against the design and start a session: the ids stored whole and the
+    stored manifest (a resumed batch keeps its sessions)."""
+    if store is None:
+        return set(), {}
+    store.prepare(
+        fingerprint,
+        resume=o.resume,
+        overwrite=o.overwrite,
+        replaceable=o.kind if o.replace_same_kind else None,
+    )
+    old = store.read_manifest() or {}
+    done_ids = store.done_ids(_expected_weeks(tasks) if o.collect_series else None)
+    store.start(design_frame(tasks), fingerprint, o.kind)
+    return done_ids, old
 
 
 def build_manifest(
@@ -440,43 +411,74 @@ def _collect(
     chunks: list[list[Task]],
     store: ResultsStore | None,
     manifest: dict[str, Any],
-    local_workers: int,
-    **o: Any,
+    backend: Backend,
+    o: _Batch,
 ) -> Outcome:
     """Run the chunks, store each as it comes back, and finish the manifest."""
     rows: list[dict[str, Any]] = []
     series: list[pd.DataFrame] = []
     status = "interrupted"  # until every chunk has come back
     todo = sum(len(c) for c in chunks)
-    computed = failed = 0
+    counts = {"computed": 0, "failed": 0}
     bar = tqdm(
         total=len(tasks),
         initial=len(tasks) - todo,
         unit="run",
-        desc=manifest["name"] or o["kind"],
-        disable=not o["progress"],
+        desc=manifest["name"] or o.kind,
+        disable=not o.progress,
         dynamic_ncols=True,
         file=sys.stderr,
     )
-    runs_of = _run_chunks(chunks, local_workers, o["scheduler"], o["collect_series"], o["runner"])
     try:
-        with _terminate_as_interrupt(), closing(runs_of) as results:
+        with terminate_as_interrupt(), closing(_run_chunks(backend, chunks, o)) as results:
             for chunk_rows, chunk_series in results:
                 if store is not None:
-                    with _deferred_interrupts():  # a chunk is committed whole
+                    with deferred_interrupts():  # a chunk is committed whole
                         store.write_runs(_frame(chunk_rows), _concat(chunk_series))
                 else:
                     rows += chunk_rows
                     series += chunk_series
-                computed += len(chunk_rows)
-                failed += sum(r["status"] != "ok" for r in chunk_rows)
-                bar.update(len(chunk_rows))
-                if failed:
-                    bar.set_postfix(failed=failed)
+                _count(counts, chunk_rows, bar)
         status = "done"
     finally:
         bar.close()
-        _finish(manifest, store, status, computed, failed, len(tasks))
+        _finish(manifest, store, status, counts["computed"], counts["failed"], len(tasks))
+    all_runs, all_series = _results(store, rows, series)
+    return Outcome(
+        runs=all_runs,
+        series=all_series,
+        total=len(tasks),
+        computed=counts["computed"],
+        failed=int(manifest["runs"]["failed"]),
+        out=store.path if store else None,
+        manifest=manifest,
+    )
+
+
+def _run_chunks(
+    backend: Backend, chunks: list[list[Task]], o: _Batch
+) -> Iterator[tuple[list[dict[str, Any]], list[pd.DataFrame]]]:
+    """Each chunk's rows and series as it finishes; a chunk that failed as a whole (its
+    worker raised or died) gives a ``failed`` row per run, with the reason."""
+    for chunk, result, error in backend.run(
+        run_chunk, chunks, collect_series=o.collect_series, runner=o.runner
+    ):
+        yield _failed_rows(chunk, error) if error is not None else result
+
+
+def _count(counts: dict[str, int], chunk_rows: list[dict[str, Any]], bar: Any) -> None:
+    """Count a finished chunk and move the progress bar."""
+    counts["computed"] += len(chunk_rows)
+    counts["failed"] += sum(r["status"] != "ok" for r in chunk_rows)
+    bar.update(len(chunk_rows))
+    if counts["failed"]:
+        bar.set_postfix(failed=counts["failed"])
+
+
+def _results(
+    store: ResultsStore | None, rows: list[dict[str, Any]], series: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every run of the batch (with the earlier sessions' from the store), sorted by run id."""
     if store is not None:
         store.export()
         all_runs, all_series = store.read_runs(), store.read_series()
@@ -485,15 +487,7 @@ def _collect(
         all_series = _concat(series)
         if all_series is not None and not all_series.empty:
             all_series = all_series.sort_values(["run_id", "week"]).reset_index(drop=True)
-    return Outcome(
-        runs=all_runs,
-        series=all_series if all_series is not None else pd.DataFrame(),
-        total=len(tasks),
-        computed=computed,
-        failed=int(manifest["runs"]["failed"]),
-        out=store.path if store else None,
-        manifest=manifest,
-    )
+    return all_runs, all_series if all_series is not None else pd.DataFrame()
 
 
 def _finish(
@@ -534,166 +528,6 @@ def _expected_weeks(tasks: Sequence[Task]) -> dict[int, int]:
     return weeks
 
 
-def _run_chunks(
-    chunks: list[list[Task]],
-    workers: int,
-    scheduler: Any,
-    collect_series: bool,
-    runner: Runner | None,
-) -> Iterator[tuple[list[dict[str, Any]], list[pd.DataFrame]]]:
-    """Yield the results of each chunk as it finishes (in completion order)."""
-    if not chunks:
-        return
-    if scheduler is not None:
-        yield from _run_dask(chunks, scheduler, collect_series, runner)
-    elif workers == 1:
-        for chunk in chunks:
-            yield run_chunk(chunk, collect_series, runner)
-    else:
-        yield from _run_local(chunks, workers, collect_series, runner)
-
-
-def _run_local(chunks, workers, collect_series, runner):
-    """Chunks on a local process pool, in completion order.
-
-    A worker process that dies (out of memory, killed) breaks the pool. The pool is then
-    rebuilt, the runs that were in flight are run again one at a time on a pool of their
-    own, so only a run that kills its worker again is recorded as failed (with the reason),
-    and the batch goes on.
-    """
-    queue: deque[list[Task]] = deque(chunks)
-    while queue:
-        lost = yield from _pool_session(queue, workers, collect_series, runner)
-        suspects = [task for chunk in lost for task in chunk]
-        if suspects:
-            yield from _run_isolated(suspects, collect_series, runner)
-
-
-def _start_pool(workers: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["experiments.executor"])
-    with _deferred_interrupts():  # a Ctrl-C while workers start is handled once they have
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
-        )
-
-
-def _pool_session(queue: deque, workers: int, collect_series: bool, runner: Runner | None):
-    """Run chunks from ``queue`` until it is empty or a worker dies; return the chunks then lost."""
-    pool = _start_pool(min(workers, len(queue)))
-    running: dict[Future, list[Task]] = {}
-    lost: list[list[Task]] = []
-    clean = False
-
-    def submit(n: int) -> None:
-        with _deferred_interrupts():
-            for _ in range(min(n, len(queue))):
-                chunk = queue.popleft()
-                try:
-                    running[pool.submit(run_chunk, chunk, collect_series, runner)] = chunk
-                except BrokenProcessPool:
-                    lost.append(chunk)
-
-    try:
-        # Keep two chunks per worker in flight: enough to hide the hand-over, few to cancel.
-        submit(2 * workers)
-        while running and not lost:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                chunk = running.pop(fut)
-                if isinstance(fut.exception(), BrokenProcessPool):
-                    lost.append(chunk)
-                else:
-                    yield _result_or_failure(fut, chunk)
-            if not lost:
-                submit(len(finished))
-        for fut in list(running):  # the pool broke: what else finished is kept, the rest is lost
-            chunk = running.pop(fut)
-            if fut.cancel() or isinstance(fut.exception(), BrokenProcessPool):
-                lost.append(chunk)
-            else:
-                yield _result_or_failure(fut, chunk)
-        clean = True
-    finally:
-        _stop_pool(pool, clean)
-    return lost
-
-
-def _run_isolated(tasks: list[Task], collect_series: bool, runner: Runner | None):
-    """Run tasks one at a time on a one-worker pool; a task that kills it is recorded as failed."""
-    pool = _start_pool(1)
-    clean = False
-    try:
-        for task in tasks:
-            with _deferred_interrupts():
-                fut = pool.submit(run_chunk, [task], collect_series, runner)
-                processes = list(getattr(pool, "_processes", {}).values())
-            wait([fut])
-            if isinstance(fut.exception(), BrokenProcessPool):
-                codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
-                yield _failed_rows([task], _death_reason(codes[0] if codes else None))
-                pool.shutdown(wait=True)
-                pool = _start_pool(1)
-            else:
-                yield _result_or_failure(fut, [task])
-        clean = True
-    finally:
-        _stop_pool(pool, clean)
-
-
-def _death_reason(exitcode: int | None) -> str:
-    """Why a worker process died, for the ``error`` column."""
-    if exitcode is None:
-        return "worker process died (exit status unknown)"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        hint = ": out of memory, or killed" if name == "SIGKILL" else ""
-        return f"worker process died (exit {exitcode}, {name}{hint})"
-    return f"worker process died (exit {exitcode})"
-
-
-def _stop_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
-    with _deferred_interrupts():
-        if not clean:  # interrupted: stop the chunks in flight, they are recomputed on resume
-            processes = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.join(timeout=10)
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_dask(chunks, client, collect_series, runner):
-    from dask.distributed import as_completed
-
-    futures = client.map(
-        run_chunk,
-        chunks,
-        collect_series=collect_series,
-        runner=runner,
-        pure=False,
-        key=[f"wijkteam-chunk-{c[0].run_id}-{os.getpid()}-{time.time_ns()}" for c in chunks],
-    )
-    by_key = {f.key: c for f, c in zip(futures, chunks, strict=True)}
-    try:
-        for fut in as_completed(futures):
-            yield _result_or_failure(fut, by_key[fut.key])
-    finally:
-        client.cancel(futures)
-
-
-def _result_or_failure(fut: Any, chunk: list[Task]):
-    """The chunk's results, or each of its runs recorded as failed if the chunk raised."""
-    try:
-        return fut.result()
-    except Exception as exc:
-        return _failed_rows(chunk, _error_text(exc, "worker failed: "))
-
-
 def _failed_rows(chunk: list[Task], message: str) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
     """Rows recording each run of ``chunk`` as failed with ``message``."""
     rows = []
@@ -706,67 +540,10 @@ def _failed_rows(chunk: list[Task], message: str) -> tuple[list[dict[str, Any]],
     return rows, []
 
 
-def _take(iterator: Iterator, n: int) -> list:
-    out = []
-    for _ in range(n):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out
-
-
-def _cluster_size(client: Any) -> int | None:
-    """Threads of the Dask cluster (to size the chunks), or None without one."""
-    if client is None:
-        return None
-    try:
-        return max(1, sum(client.nthreads().values()))
-    except Exception:  # the size only tunes the chunking
-        return 4
-
-
-def _scheduler_address(scheduler: Any) -> str | None:
-    if scheduler is None or isinstance(scheduler, str):
-        return scheduler
-    return str(getattr(getattr(scheduler, "scheduler", None), "address", scheduler))
-
-
-_INTERRUPTS = {"defer": 0, "pending": False}
-
-
-def _interrupt_handler(signum, frame):
-    if _INTERRUPTS["defer"]:
-        _INTERRUPTS["pending"] = True
-    else:
-        raise KeyboardInterrupt
-
-
-@contextmanager
-def _terminate_as_interrupt():
-    """Treat SIGTERM (``kill``) like Ctrl-C, so finished runs are stored before exiting."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, _interrupt_handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextmanager
-def _deferred_interrupts():
-    """Hold back Ctrl-C/SIGTERM while worker processes start or stop; raise it afterwards."""
-    _INTERRUPTS["defer"] += 1
-    try:
-        yield
-    finally:
-        _INTERRUPTS["defer"] -= 1
-    if not _INTERRUPTS["defer"] and _INTERRUPTS["pending"]:
-        _INTERRUPTS["pending"] = False
-        raise KeyboardInterrupt
+#: Kept for callers of the former private names (tests of the fault guarantees).
+_alive = backends.alive
+_death_reason = backends.death_reason
+default_workers = backends.default_workers
 
 
 def _points(tasks: Sequence[Task]) -> list[dict[str, Any]]:

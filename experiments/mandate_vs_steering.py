@@ -15,31 +15,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from experiments import execute, make_tasks  # noqa: E402
-from experiments.plots import mean_ci  # noqa: E402
+from experiments import execute, make_tasks
+from experiments.labels import output_label
+from experiments.plots import mean_ci
+from model import REGISTRY
+from model.outputs import PERCENT, display_unit
 
 # ---- what to run: edit these ------------------------------------------------------------
-BUDGET = 640.0  # EUR per resident per year, the same for every variant (registry default)
+#: EUR per resident per year, the same for every variant: the registry default.
+BUDGET = float(REGISTRY["budget_per_resident"].default)
+MANDATE, STEERING = REGISTRY["mandate"].default, REGISTRY["steering"].default  # the default team
 VARIANTS = {  # label -> overrides
-    "default team": {"mandate": 0.3, "steering": 0.2},
-    "full mandate": {"mandate": 1.0, "steering": 0.2},
-    "outcome steering": {"mandate": 0.3, "steering": 1.0},
+    "default team": {"mandate": MANDATE, "steering": STEERING},
+    "full mandate": {"mandate": 1.0, "steering": STEERING},
+    "outcome steering": {"mandate": MANDATE, "steering": 1.0},
     "mandate + outcome steering": {"mandate": 1.0, "steering": 1.0},
 }
 REPLICATES = 10
 RESIDENTS, WEEKS = 5000, 520
 OUT = Path("results/mandate_vs_steering")
 
+# The KPIs to show (columns of runs.parquet); labels and units come from the output table
 PANELS = [
-    ("wait_weeks_mean", "Wait for support", "weeks", 1.0),
-    ("escalations_per_1000_year", "Escalations to maatwerk", "per 1,000 residents per year", 1.0),
-    ("unmet_need_per_1000_year", "Unmet need", "severity-weeks per 1,000 per year", 1.0),
-    ("cost_total_per_resident_year", "Total cost", "EUR per resident per year", 1.0),
+    "wait_weeks_mean",
+    "escalations_per_1000_year",
+    "unmet_need_per_1000_year",
+    "cost_total_per_resident_year",
 ]
 
 
@@ -59,16 +63,18 @@ def main(
 
     labels = list(VARIANTS)
     groups = [ok[ok["variant"] == label] for label in labels]
-    colours = plt.get_cmap("tab10")(np.arange(len(labels)))
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 4.2), constrained_layout=True)
-    for ax, (column, title, unit, scale) in zip(axes, PANELS, strict=True):
+    colours = matplotlib.colormaps["tab10"](np.arange(len(labels)))
+    fig = Figure(figsize=(4.2 * len(PANELS), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(PANELS))
+    for ax, column in zip(axes, PANELS, strict=True):
+        scale = 100.0 if column in PERCENT else 1.0  # shares are shown in per cent
         stats = [mean_ci(g[column] * scale) for g in groups]  # mean and 95% CI half-width
         ax.bar(
             range(len(labels)), [m for m, _ in stats], yerr=[h for _, h in stats], color=colours, capsize=4
         )
         ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right")
-        ax.set_title(title)
-        ax.set_ylabel(unit)
+        ax.set_title(output_label(column))
+        ax.set_ylabel(display_unit(column))
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(
         f"Mandate and steering at an equal budget of EUR {BUDGET:.0f} per resident: "
@@ -76,7 +82,6 @@ def main(
     )
     path = Path(out) / "mandate_vs_steering.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     print(f"wrote {path}")
     return path
 

@@ -145,7 +145,7 @@ def setup_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def execute_kwargs(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """API keyword arguments for the executor (``--workers`` capped at the cores, as it is there)."""
-    from experiments.executor import default_workers
+    from experiments.backends import default_workers
 
     cores = default_workers()
     if args.workers and args.workers > cores and not args.scheduler:

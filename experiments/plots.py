@@ -1,6 +1,7 @@
 """Figures for policy makers: scenario comparisons over time and of the summary KPIs.
 
-All figures use matplotlib's Agg backend (no display needed) and label axes with units.
+Figures are built on ``matplotlib.figure.Figure`` objects and written to files (no pyplot
+state, no display needed) and label axes with units.
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from model import REGISTRY, SUMMARY_FIELDS  # noqa: E402
-from model.outputs import PERCENT, SUMMARY, display_unit  # noqa: E402
+from experiments.labels import lever_label, output_label
+from model.outputs import PERCENT, SUMMARY, display_unit
 
 #: Weekly series shown in the comparison: (column, label, unit, scale) where scale is
 #: "share", "per1000" (count per 1,000 residents) or "eur" (EUR per week -> per resident a year).
@@ -39,7 +38,7 @@ SMOOTH_WEEKS = 13
 
 def scenario_colours(names: Sequence[str]) -> dict[str, tuple]:
     """One colour per scenario, the same in every figure; the pre-2015 baselines are grey."""
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     colours, i = {}, 0
     for name in names:
         if name.startswith("pre_2015"):
@@ -80,7 +79,8 @@ def plot_series(series: pd.DataFrame, runs: pd.DataFrame, titles: dict[str, str]
         elif scale == "share":
             df[column] = df[column] * 100.0
     df = df.sort_values(["run_id", "week"])
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharex=True, constrained_layout=True)
+    fig = Figure(figsize=(15, 8.5), layout="constrained")
+    axes = fig.subplots(2, 3, sharex=True)
     for ax, (column, label, unit, _) in zip(axes.flat, SERIES_PANELS, strict=True):
         smooth = df.groupby("run_id")[column].transform(
             lambda s: s.rolling(SMOOTH_WEEKS, min_periods=1).mean()
@@ -112,7 +112,6 @@ def plot_series(series: pd.DataFrame, runs: pd.DataFrame, titles: dict[str, str]
         fontsize=13,
     )
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -123,7 +122,8 @@ def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
     ok = runs[runs["status"] == "ok"]
     cols = 3 if len(KPI_PANELS) <= 9 else 4  # as many panels as the output table marks
     rows = -(-len(KPI_PANELS) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.7 * rows), constrained_layout=True)
+    fig = Figure(figsize=(5 * cols, 3.7 * rows), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(rows, cols))
     for ax in axes.flat[len(KPI_PANELS) :]:
         ax.set_visible(False)
     y = np.arange(len(names))[::-1]
@@ -151,7 +151,6 @@ def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
         fontsize=13,
     )
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -172,13 +171,8 @@ def plot_sweep(
             "cost_total_per_resident_year",
         )
     )
-    fig, axes = plt.subplots(
-        len(kpis),
-        len(varied),
-        figsize=(max(6.5, 3.6 * len(varied) + 1.5), 2.8 * len(kpis)),
-        squeeze=False,
-        constrained_layout=True,
-    )
+    fig = Figure(figsize=(max(6.5, 3.6 * len(varied) + 1.5), 2.8 * len(kpis)), layout="constrained")
+    axes = fig.subplots(len(kpis), len(varied), squeeze=False)
     for j, name in enumerate(varied):
         x = ok[f"p_{name}"].astype(float)
         for i, kpi in enumerate(kpis):
@@ -193,13 +187,11 @@ def plot_sweep(
                 means = yv.groupby(bins, observed=True).mean()
                 centres = [b.mid for b in means.index]
                 ax.plot(centres, means.to_numpy(), color="tab:red", linewidth=2, label="mean")
-            unit = "%" if kpi in PERCENT else SUMMARY_FIELDS[kpi][0]
             if j == 0:
-                ax.set_ylabel(f"{kpi.replace('_', ' ')}\n({unit})", fontsize=9)
+                ax.set_ylabel(f"{output_label(kpi)}\n({display_unit(kpi)})", fontsize=9)
             if i == len(kpis) - 1:
-                ax.set_xlabel(f"{name}\n({REGISTRY[name].unit})", fontsize=9)
+                ax.set_xlabel(lever_label(name), fontsize=9)
             ax.grid(alpha=0.3)
     fig.suptitle(f"Sweep: {len(ok)} runs (dots), mean by parameter value (red)", fontsize=12)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

@@ -19,19 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from experiments.designs import Axis, DesignError, parse_param  # noqa: E402
-from experiments.executor import Outcome, Runner, execute, make_tasks  # noqa: E402
-from experiments.labels import lever_label  # noqa: E402
-from experiments.store import atomic_write_bytes  # noqa: E402
-from model import REGISTRY  # noqa: E402
+from experiments.designs import Axis, DesignError, parse_param
+from experiments.executor import Outcome, Runner, execute, make_tasks
+from experiments.labels import lever_label, output_label
+from experiments.store import atomic_write_bytes
+from model import REGISTRY
+from model.outputs import PERCENT, display_unit
 
 DEFAULT_X = "fte_per_1000=0.4:2.4:11"
 DEFAULT_Y = "collective_time_target=0.15:0.6:10"
@@ -178,68 +176,72 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[values[0] - (mids[0] - values[0])], mids, [values[-1] + (values[-1] - mids[-1])]])
 
 
+#: The two panels of the map: output and colour map (escalations: dark is many).
+PANELS = ((SHARE, "viridis"), (ESCALATIONS, "magma_r"))
+#: Largest map whose cells get their value written in them.
+ANNOTATE_CELLS = 150
+
+
 def plot_tipping(m: TippingMap, path: Path) -> Path:
     """Two heat maps (collective time share, escalations) with the take-off boundary."""
     xs = np.sort(m.grid[m.x].unique())
     ys = np.sort(m.grid[m.y].unique())
     wide = {
-        k: m.grid.pivot(index=m.y, columns=m.x, values=k).reindex(index=ys, columns=xs)
-        for k in (SHARE, ESCALATIONS)
+        k: m.grid.pivot(index=m.y, columns=m.x, values=k).reindex(index=ys, columns=xs) for k, _ in PANELS
     }
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.6), constrained_layout=True)
-    panels = (
-        (
-            SHARE,
-            100.0,
-            "viridis",
-            "worker time spent collectively (% of direct hours)",
-            "Collective and outreach work",
-        ),
-        (
-            ESCALATIONS,
-            1.0,
-            "magma_r",
-            "escalations to maatwerk (per 1,000 residents per year)",
-            "Escalations to maatwerk",
-        ),
-    )
-    gx, gy = np.meshgrid(xs, ys)
+    fig = Figure(figsize=(14, 5.6), layout="constrained")
+    axes = fig.subplots(1, 2)
     level = float(m.grid["take_off_level"].iloc[0])
-    annotate = len(xs) * len(ys) <= 150
-    for ax, (key, scale, cmap, unit, title) in zip(axes, panels, strict=True):
-        values = wide[key].to_numpy(float) * scale
+    for ax, (key, cmap) in zip(axes, PANELS, strict=True):
+        values = wide[key].to_numpy(float) * (100.0 if key in PERCENT else 1.0)
         mesh = ax.pcolormesh(_edges(xs), _edges(ys), values, cmap=cmap, shading="flat")
-        fig.colorbar(mesh, ax=ax, label=unit)
-        share = wide[SHARE].to_numpy(float)
-        if np.nanmin(share) < level <= np.nanmax(share):
-            ax.contour(gx, gy, share, levels=[level], colors="white", linewidths=2.5)
-            ax.contour(gx, gy, share, levels=[level], colors="black", linewidths=1.0, linestyles="--")
-        if key == ESCALATIONS:
-            esc = wide[ESCALATIONS].to_numpy(float)
-            if np.nanmin(esc) < m.escalation_midpoint < np.nanmax(esc):
-                ax.contour(gx, gy, esc, levels=[m.escalation_midpoint], colors="deepskyblue", linewidths=1.8)
-        if annotate:
-            hi = np.nanmax(values)
-            lo = np.nanmin(values)
-            for i, yv in enumerate(ys):
-                for j, xv in enumerate(xs):
-                    v = values[i, j]
-                    light = (v - lo) / (hi - lo) < 0.5 if hi > lo else True
-                    if cmap == "magma_r":
-                        light = not light
-                    ax.text(
-                        xv,
-                        yv,
-                        f"{v:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if light else "black",
-                    )
+        fig.colorbar(mesh, ax=ax, label=f"{output_label(key)} ({display_unit(key)})")
+        _boundaries(ax, m, xs, ys, wide, level, key)
+        if len(xs) * len(ys) <= ANNOTATE_CELLS:
+            _write_cells(ax, xs, ys, values, dark_is_high=cmap == "magma_r")
         ax.set_xlabel(lever_label(m.x))
         ax.set_ylabel(lever_label(m.y))
-        ax.set_title(title, fontsize=12)
-    handles = [
+        ax.set_title(output_label(key), fontsize=12)
+    fig.legend(handles=_legend(m, level), loc="outside lower center", ncol=2, frameon=False, fontsize=10)
+    reps = int(m.grid[f"{SHARE}_count"].min())
+    fig.suptitle(
+        f"Tipping-point map (pattern P6): mean of {reps} replicate{'s' if reps > 1 else ''} per cell; "
+        "numbers are the cell values",
+        fontsize=12,
+    )
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _boundaries(ax, m: TippingMap, xs, ys, wide: Mapping[str, pd.DataFrame], level: float, key: str) -> None:
+    """The take-off contour on both panels; the escalation midpoint on the escalation panel."""
+    gx, gy = np.meshgrid(xs, ys)
+    share = wide[SHARE].to_numpy(float)
+    if np.nanmin(share) < level <= np.nanmax(share):
+        ax.contour(gx, gy, share, levels=[level], colors="white", linewidths=2.5)
+        ax.contour(gx, gy, share, levels=[level], colors="black", linewidths=1.0, linestyles="--")
+    if key == ESCALATIONS:
+        esc = wide[ESCALATIONS].to_numpy(float)
+        if np.nanmin(esc) < m.escalation_midpoint < np.nanmax(esc):
+            ax.contour(gx, gy, esc, levels=[m.escalation_midpoint], colors="deepskyblue", linewidths=1.8)
+
+
+def _write_cells(ax, xs, ys, values: np.ndarray, dark_is_high: bool) -> None:
+    """Each cell's value, in white on dark cells and black on light ones."""
+    hi, lo = np.nanmax(values), np.nanmin(values)
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            v = values[i, j]
+            light = (v - lo) / (hi - lo) < 0.5 if hi > lo else True
+            if dark_is_high:
+                light = not light
+            ax.text(
+                xv, yv, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if light else "black"
+            )
+
+
+def _legend(m: TippingMap, level: float) -> list[Line2D]:
+    return [
         Line2D(
             [],
             [],
@@ -257,16 +259,6 @@ def plot_tipping(m: TippingMap, path: Path) -> Path:
             label=f"escalations below the map's midpoint ({m.escalation_midpoint:.0f} per 1,000)",
         ),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, fontsize=10)
-    reps = int(m.grid[f"{SHARE}_count"].min())
-    fig.suptitle(
-        f"Tipping-point map (pattern P6): mean of {reps} replicate{'s' if reps > 1 else ''} per cell; "
-        "numbers are the cell values",
-        fontsize=12,
-    )
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def write_report(

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from experiments.designs import parse_params
+from experiments.labels import output_label
 from experiments.options import (
     add_execution_options,
     add_output_options,
@@ -16,7 +17,7 @@ from experiments.options import (
     positive_int,
     setup_kwargs,
 )
-from experiments.sensitivity import DEFAULT_OUTPUTS, SensitivityError, output_label, run_sensitivity
+from experiments.sensitivity import DEFAULT_OUTPUTS, METHODS, SensitivityError, run_sensitivity
 from experiments.tipping import DEFAULT_X, DEFAULT_Y, boundary_summary, tipping_map
 
 EPILOG = """examples:
@@ -46,46 +47,61 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     methods = parser.add_subparsers(title="analyses", metavar="ANALYSIS")
-    for method, help_text, n_default, n_help in (
-        ("morris", "Morris screening: mu*, sigma and their intervals per lever", 20, "trajectories"),
-        ("sobol", "Sobol' indices S1 and ST (Saltelli sampling)", 256, "base samples, a power of two"),
-    ):
-        sub = methods.add_parser(
-            method,
-            help=help_text,
-            description=f"{help_text}. Indices are recomputed at N/4, N/2 and N to show convergence.",
-            epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        sub.add_argument(
-            "--params",
-            default="policy",
-            metavar="policy|NAME,...",
-            help="levers to analyse: 'policy' (all numeric policy levers, default) or names",
-        )
-        sub.add_argument(
-            "--outputs",
-            default=",".join(DEFAULT_OUTPUTS),
-            metavar="KPI,...",
-            help="summary KPIs to analyse (default: " + ", ".join(DEFAULT_OUTPUTS) + ")",
-        )
-        sub.add_argument(
-            "--n", type=positive_int, default=n_default, metavar="N", help=f"{n_help} (default {n_default})"
-        )
-        if method == "sobol":
-            sub.add_argument(
-                "--second-order", action="store_true", help="also estimate second-order indices (S2)"
-            )
-        else:
-            sub.add_argument(
-                "--levels",
-                type=positive_int,
-                default=4,
-                metavar="L",
-                help="grid levels per lever (default 4)",
-            )
-        _common(sub, f"results/sa-{method}")
-        sub.set_defaults(func=sa_command, method=method)
+    for method, help_text, n_help, own_options in _METHOD_PARSERS:
+        _add_method(methods, method, help_text, n_help, own_options)
+    _add_tipping(methods)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _morris_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--levels", type=positive_int, default=4, metavar="L", help="grid levels per lever (default 4)"
+    )
+
+
+def _sobol_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--second-order", action="store_true", help="also estimate second-order indices (S2)")
+
+
+#: Each method's subcommand: name, help, what --n counts, its own options.
+_METHOD_PARSERS = (
+    ("morris", "Morris screening: mu*, sigma and their intervals per lever", "trajectories", _morris_options),
+    ("sobol", "Sobol' indices S1 and ST (Saltelli sampling)", "base samples, a power of two", _sobol_options),
+)
+
+
+def _add_method(methods, method: str, help_text: str, n_help: str, own_options) -> None:
+    """``wijkteam sa morris`` or ``sa sobol``: levers, outputs, N, the method's options."""
+    n_default = METHODS[method].default_n
+    sub = methods.add_parser(
+        method,
+        help=help_text,
+        description=f"{help_text}. Indices are recomputed at N/4, N/2 and N to show convergence.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.add_argument(
+        "--params",
+        default="policy",
+        metavar="policy|NAME,...",
+        help="levers to analyse: 'policy' (all numeric policy levers, default) or names",
+    )
+    sub.add_argument(
+        "--outputs",
+        default=",".join(DEFAULT_OUTPUTS),
+        metavar="KPI,...",
+        help="summary KPIs to analyse (default: " + ", ".join(DEFAULT_OUTPUTS) + ")",
+    )
+    sub.add_argument(
+        "--n", type=positive_int, default=n_default, metavar="N", help=f"{n_help} (default {n_default})"
+    )
+    own_options(sub)
+    _common(sub, f"results/sa-{method}")
+    sub.set_defaults(func=sa_command, method=method)
+
+
+def _add_tipping(methods) -> None:
+    """``wijkteam sa tipping``: the two axes of the map."""
     tip = methods.add_parser(
         "tipping",
         help="tipping-point map: staffing x collective budget (pattern P6)",
@@ -102,7 +118,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _common(tip, "results/sa-tipping")
     tip.set_defaults(func=tipping_command, method="tipping")
-    parser.set_defaults(func=lambda args: _usage(parser))
 
 
 def _common(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -151,7 +166,7 @@ def sa_command(args: argparse.Namespace) -> int:
         f"{time.monotonic() - start:.0f} s; results in {args.out}/: report.md, "
         + ", ".join(f.name for f in result.files if f.suffix == ".png")
     )
-    key = "ST" if a.method == "sobol" else "mu_star"
+    key = a.spec.key
     for output in a.outputs:
         ranked = a.ranking(output).head(3)
         top = ", ".join(f"{r.parameter} ({getattr(r, key):.3g})" for r in ranked.itertuples())
