@@ -131,10 +131,10 @@ def test_the_presets_are_the_scenario_files_as_experiments_reads_them():
 
 
 def test_load_all_puts_main_scenarios_first_then_the_others_by_name(tmp_path):
-    for name in ("zzz", "mandate", "aaa", "pre_2015"):
+    for name in ("zzz", "mandate", "aaa", "pre_2015_equal_staff"):
         _write(tmp_path / f"{name}.toml", _scenario_file(name, name.upper()))
     found, problems = scenario.load_all(tmp_path)
-    assert [s.name for s in found] == ["pre_2015", "mandate", "aaa", "zzz"] and problems == []
+    assert [s.name for s in found] == ["pre_2015_equal_staff", "mandate", "aaa", "zzz"] and problems == []
 
 
 def test_settings_follow_a_preset_and_single_levers(monkeypatch):
