@@ -236,7 +236,12 @@ SERIES: tuple[Output, ...] = (
         "Hidden heavy need",
         "Residents with heavy need (above the heavy threshold) and no support.",
     ),
-    Output("cost_team", _EUR_WEEK, "Cost: team", "Cost of the team (or the pre-2015 desk)."),
+    Output(
+        "cost_team",
+        _EUR_WEEK,
+        "Cost: team",
+        "Cost of the team's workers (pre-2015: the welfare workers) and the indication desk.",
+    ),
     Output("cost_maatwerk", _EUR_WEEK, "Cost: maatwerk", "Cost of maatwerk."),
     Output("cost_collective", _EUR_WEEK, "Cost: collective", "Cost of collective provisions."),
 )
@@ -527,7 +532,13 @@ SUMMARY: tuple[Output, ...] = (
         count_per_1000_year("unmet"),
         panel=True,
     ),
-    Output("cost_team_per_resident_year", _EUR, "Cost: team", "Team (or desk) cost.", cost("team")),
+    Output(
+        "cost_team_per_resident_year",
+        _EUR,
+        "Cost: team",
+        "Workers' cost (team, or pre-2015 welfare workers) and the indication desk.",
+        cost("team"),
+    ),
     Output("cost_maatwerk_per_resident_year", _EUR, "Cost: maatwerk", "Maatwerk cost.", cost("maatwerk")),
     Output(
         "cost_collective_per_resident_year",
