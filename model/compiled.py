@@ -101,9 +101,11 @@ def pairwise_sum(a, lo, n):
     ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the rest in turn; longer stretches split in two
     at a multiple of 8 below the middle, each summed so (NumPy's order for ``ndarray.sum``).
     The split is walked with an explicit stack (Numba's cache does not keep recursive functions).
+    ``ndarray.sum`` starts from the identity +0.0, so an all-negative-zero total is +0.0; the
+    ``0.0 +`` keeps that (exact for every other total; ``fastmath`` is off).
     """
     if n <= 128:
-        return _block_sum(a, lo, n)
+        return 0.0 + _block_sum(a, lo, n)
     los = np.empty(64, np.int64)  # the stretches being split, from the whole down
     ns = np.empty(64, np.int64)
     left = np.empty(64)  # a stretch's left half's sum, once known
@@ -122,7 +124,7 @@ def pairwise_sum(a, lo, n):
         result = _block_sum(a, los[top], m) if m <= 128 else left[top] + result
         top -= 1
         if top < 0:
-            return result
+            return 0.0 + result
         if not done_left[top]:  # the left half is done: keep its sum, then the right half
             left[top], done_left[top] = result, True
             half = ns[top] // 2

@@ -35,6 +35,13 @@ def test_pairwise_sums_add_in_numpy_s_order(values, repeat):
     assert repr(_sum(a)) == repr(float(a.sum()))
 
 
+def test_a_total_of_negative_zeros_is_positive_zero_as_in_numpy():
+    # found by the property above in CI: NumPy's sum starts from +0.0
+    for n in (1, 7, 8, 128, 129, 1000):
+        a = np.full(n, -0.0)
+        assert repr(_sum(a)) == repr(float(a.sum())) == "0.0"
+
+
 def test_the_order_of_additions_shows_in_the_bits():
     # The property above can fail: the same values added in turn give other bits than NumPy's.
     a = np.random.default_rng(0).random(1000)
