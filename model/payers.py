@@ -218,3 +218,9 @@ def _break_even(cum: pd.Series) -> int | None:
     last = negative[-1]
     later = cum.index[cum.index > last]
     return int(later[0]) if len(later) else None
+
+
+def mean_ledger(series: pd.DataFrame, n: int, rate: float = 0.0) -> pd.DataFrame:
+    """The yearly ledger (:func:`ledger`) averaged over the runs (``run_id``) of ``series``."""
+    books = [ledger(run, n, rate) for _, run in series.groupby("run_id")]
+    return sum(books[1:], books[0]) / len(books) if books else pd.DataFrame()
