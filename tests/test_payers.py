@@ -179,3 +179,23 @@ def test_a_model_without_the_zvw_share_charges_no_insurer():
     s, _ = run(seed=1, collect=False, mental_health_zvw_share=0.3, **TINY)
     t, _ = run(seed=1, collect=False, mental_health_zvw_share=1.0, **TINY)
     assert t["cost_insurers_zvw_per_resident_year"] > s["cost_insurers_zvw_per_resident_year"] > 0
+
+
+def test_wijkteam_run_reports_who_pays_and_the_payback(tmp_path, capsys):
+    from experiments.cli import main
+
+    out = tmp_path / "cmp"
+    tiny = ["--residents", "300", "--weeks", "60", "--burn-in", "4", "--workers", "1", "--quiet"]
+    assert (
+        main(
+            ["run", "pre_2015_equal_spending", "default_team", "--replicates", "1", "--out", str(out), *tiny]
+        )
+        == 0
+    )
+    assert (out / "payers.png").is_file() and (out / "payback.png").is_file()
+    report = (out / "report.md").read_text()
+    assert "## Who pays" in report and "### Payback against Pre-2015 approach, equal spending" in report
+    assert "| Default team" in report.split("### Payback")[1]
+    series = pd.read_parquet(out / "series.parquet")
+    assert {f"cost_{k}" for k in PAYERS} <= set(series.columns)
+    capsys.readouterr()
