@@ -13,10 +13,12 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from experiments.labels import lever_label, output_label
 from model.outputs import PERCENT, SUMMARY, display_unit
+from model.payers import PAYER_LABELS, PAYERS, Payback
 
 #: Weekly series shown in the comparison: (column, label, unit, scale) where scale is
 #: "share", "per1000" (count per 1,000 residents) or "eur" (EUR per week -> per resident a year).
@@ -110,6 +112,79 @@ def plot_series(series: pd.DataFrame, runs: pd.DataFrame, titles: dict[str, str]
         f"Scenarios over time: median of {reps} replicates (line) and 10-90% range (band), "
         f"{SMOOTH_WEEKS}-week moving average",
         fontsize=13,
+    )
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_payers(ledgers: dict[str, pd.DataFrame], titles: dict[str, str], path: Path) -> Path | None:
+    """Cost per payer over time, stacked, one panel per scenario (mean yearly ledger, undiscounted)."""
+    names = [n for n in titles if n in ledgers and not ledgers[n].empty]
+    if not names:
+        return None
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(max(8.5, 5.2 * cols), 3.9 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False).ravel())
+    colours = dict(zip(PAYERS, matplotlib.colormaps["tab10"].colors, strict=False))
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes, names, strict=False):
+        book = ledgers[name]
+        years = book.index.to_numpy()
+        bottom = np.zeros(len(book))
+        for payer in PAYERS:
+            values = book[payer].to_numpy() * 52.0 / book["weeks"].to_numpy()  # a part year per year
+            ax.bar(years, values, bottom=bottom, color=colours[payer], label=PAYER_LABELS[payer], width=0.8)
+            bottom += values
+        ax.set_title(titles[name], fontsize=11)
+        ax.set_xlabel("reported year")
+        ax.set_ylabel("EUR per resident per year")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    fig.suptitle("Who pays: cost per payer by reported year, mean over replicates", fontsize=13)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_payback(
+    paybacks: dict[str, Payback], titles: dict[str, str], baseline: str, path: Path
+) -> Path | None:
+    """Cumulative discounted saving per payer against ``baseline``, one panel per scenario."""
+    if not paybacks:
+        return None
+    cols = min(3, len(paybacks))
+    rows = -(-len(paybacks) // cols)
+    fig = Figure(figsize=(max(8.5, 5.2 * cols), 3.9 * rows + 1.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False).ravel())
+    colours = dict(zip(PAYERS, matplotlib.colormaps["tab10"].colors, strict=False))
+    for ax in axes[len(paybacks) :]:
+        ax.set_visible(False)
+    for ax, (name, result) in zip(axes, paybacks.items(), strict=False):
+        cum = result.cumulative
+        for payer in PAYERS:
+            if cum[payer].abs().max() > 0:
+                ax.plot(cum.index, cum[payer], marker="o", color=colours[payer], label=PAYER_LABELS[payer])
+        ax.plot(cum.index, cum["total"], marker="s", color="black", linewidth=2.2, label="All payers")
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_title(titles[name], fontsize=11)
+        ax.set_xlabel("reported year")
+        ax.set_ylabel("cumulative saving, EUR per resident")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    handles, labels = [], []
+    for ax in axes[: len(paybacks)]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=9, frameon=False)
+    fig.suptitle(
+        f"Payback: cumulative discounted saving per payer against {titles[baseline]}\n"
+        "(above 0: the scenario has cost that payer less so far)",
+        fontsize=12,
     )
     fig.savefig(path, dpi=110)
     return path

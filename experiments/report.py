@@ -10,6 +10,44 @@ import pandas as pd
 from experiments.plots import KPI_PANELS, PERCENT, mean_ci
 from experiments.scenario import Scenario
 from experiments.store import atomic_write_bytes
+from model.payers import PAYER_LABELS, PAYERS, Payback, mean_ledger, payback
+
+#: The baselines a payback is computed against, in order of preference (the first present).
+PAYBACK_BASELINES: tuple[str, ...] = ("pre_2015_equal_spending", "pre_2015_equal_staff", "pre_2015")
+
+
+def scenario_ledgers(
+    series: pd.DataFrame, runs: pd.DataFrame, discounted: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Each scenario's yearly ledger per payer (EUR per resident), mean over its replicates.
+
+    ``discounted`` applies the runs' ``discount_rate`` (the first reported year undiscounted).
+    """
+    ok = runs[runs["status"] == "ok"]
+    if series.empty or ok.empty:
+        return {}
+    out = {}
+    for name, sub in series[series["run_id"].isin(ok["run_id"])].groupby("scenario", sort=False):
+        first = ok[ok["scenario"] == name].iloc[0]
+        rate = float(first.get("p_discount_rate", 0.0)) if discounted else 0.0
+        out[str(name)] = mean_ledger(sub, int(first["p_n_residents"]), rate)
+    return out
+
+
+def payback_baseline(names: Sequence[str]) -> str | None:
+    """The scenario paybacks are computed against (:data:`PAYBACK_BASELINES`), if any is run."""
+    return next((b for b in PAYBACK_BASELINES if b in names), None)
+
+
+def scenario_paybacks(ledgers: dict[str, pd.DataFrame], baseline: str | None) -> dict[str, Payback]:
+    """Payback of every other scenario against ``baseline`` (discounted ledgers, same seeds)."""
+    if baseline is None or baseline not in ledgers:
+        return {}
+    return {
+        name: payback(book, ledgers[baseline])
+        for name, book in ledgers.items()
+        if name != baseline and len(book) == len(ledgers[baseline])
+    }
 
 
 def kpi_table(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame:
@@ -34,8 +72,10 @@ def write_report(
     figures: Sequence[Path],
     command: str,
     manifest: dict,
+    paybacks: dict[str, Payback] | None = None,
+    baseline: str | None = None,
 ) -> Path:
-    """Write ``report.md``: what ran, the KPI table, the figures and each scenario's rationale."""
+    """Write ``report.md``: what ran, the KPI table, who pays, the figures and each scenario's rationale."""
     table = kpi_table(runs, scenarios)
     failed = int((runs["status"] != "ok").sum())
     setup = manifest.get("setup", {})
@@ -56,6 +96,7 @@ def write_report(
         "",
         _markdown(table.set_index("scenario").T.reset_index(names="KPI")),
         "",
+        *payer_lines(runs, scenarios, paybacks or {}, baseline),
         "## Figures",
         "",
     ]
@@ -75,6 +116,76 @@ def write_report(
         ]
     atomic_write_bytes(path, "\n".join(lines).encode())
     return path
+
+
+def payer_table(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame:
+    """Mean cost per payer (EUR per resident per year), the total and the NPVs, by scenario."""
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for s in scenarios:
+        sub = ok[ok["scenario"] == s.name]
+        row = {"scenario": s.title}
+        for k in PAYERS:
+            row[PAYER_LABELS[k]] = _cell(sub, f"cost_{k}_per_resident_year")
+        row["Total"] = _cell(sub, "cost_total_per_resident_year")
+        row["NPV, total (EUR/res.)"] = _cell(sub, "npv_total_per_resident")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def payer_lines(
+    runs: pd.DataFrame, scenarios: Sequence[Scenario], paybacks: dict[str, Payback], baseline: str | None
+) -> list[str]:
+    """The report's section on who pays: cost per payer and, against a baseline, the payback."""
+    if not any(f"cost_{k}_per_resident_year" in runs for k in PAYERS):
+        return []
+    titles = {s.name: s.title for s in scenarios}
+    lines = [
+        "## Who pays",
+        "",
+        "Cost per payer, EUR per resident per year (mean ± 95% CI half-width); the payers sum to the"
+        " total. The Wlz is 0: the model has no route to long-term care (model/payers.py).",
+        "",
+        _markdown(payer_table(runs, scenarios).set_index("scenario").T.reset_index(names="payer")),
+        "",
+    ]
+    if not paybacks or baseline is None:
+        return lines
+    rate = runs["p_discount_rate"].iloc[0] if "p_discount_rate" in runs else float("nan")
+    lines += [
+        f"### Payback against {titles.get(baseline, baseline)}",
+        "",
+        f"Cumulative saving (baseline minus scenario, means over replicates with common random"
+        f" numbers, discounted at {rate:.2%} a year) at the end of the run, EUR per resident, and the"
+        " year from which it stays at or above 0 ('0': never a cost to that payer; '-': not within"
+        " the run). The investor is the payer that spends most extra in the first year; 'covers' is"
+        " the first year the payer's cumulative saving matches the investor's extra spending.",
+        "",
+        "| scenario | investor | " + " | ".join(PAYER_LABELS[k] for k in PAYERS) + " | All payers |",
+        "|---|---|" + "---|" * (len(PAYERS) + 1),
+    ]
+    for name, result in paybacks.items():
+        end = result.cumulative.iloc[-1]
+        cells = []
+        for k in [*PAYERS, "total"]:
+            cell = f"{end[k]:+.0f} (yr {_year(result.years[k])})"
+            if k in result.covers_investor:
+                cell += f", covers {_year(result.covers_investor[k])}"
+            cells.append(cell)
+        investor = PAYER_LABELS.get(result.investor, "none")
+        lines.append(f"| {titles.get(name, name)} | {investor} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _year(year: int | None) -> str:
+    return "-" if year is None else str(year)
+
+
+def _cell(sub: pd.DataFrame, column: str) -> str:
+    if column not in sub or sub.empty:
+        return "-"
+    mean, half = mean_ci(sub[column])
+    return f"{_fmt(mean, half)} ± {_fmt(half, half)}"
 
 
 def summary_text(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> str:

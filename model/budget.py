@@ -1,10 +1,13 @@
-"""M9 the municipality's budget: it pays every euro, caps visits, and reviews once a year.
+"""M9 the municipality's budget: it pays its share of the costs, caps visits, and reviews once a year.
 
 Each week the workers (the team, or the welfare workers before 2015) and the municipal indication
 desk cost ``FTE x hours_per_fte x worker_hour_cost`` plus the hours bought with reinvested savings;
 the desk's FTE is ``desk_fte_per_1000 x (1 - mandate)``, the share of decisions it takes. Maatwerk
-costs ``clients x maatwerk_cost_year / 52``, collective provisions what the running initiatives
-spend (:mod:`model.collective`).
+costs its clients times the unit cost of their kind of support / 52, and collective provisions what
+the running initiatives spend (:mod:`model.collective`). Who pays each kind is in
+:mod:`model.payers`: the municipality pays the team, the desk, the collective provisions and its
+laws' maatwerk (Wmo, Jeugdwet, Participatiewet); health insurers pay the Zvw part of mental-health
+care. The municipality's budget and its review cover only what the municipality pays.
 
 M5 Indications (RadarAdvies, 'Sociale teams werken'; Van Arum, 'Sociale wijkteams are
 here to stay'): without mandate a heavy case waits for a municipal indication, with a
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from model.resident import MAATWERK
+from model.payers import WeekCosts, week_costs
 
 if TYPE_CHECKING:
     from model.neighbourhood import NeighbourhoodModel
@@ -75,9 +78,9 @@ class Municipality(mesa.Agent):
         """EUR left in this year's collective budget."""
         return self.collective_budget - self.collective_spent
 
-    def pay(self, team: float, maatwerk: float, collective: float) -> None:
-        """Book one week's spending (EUR)."""
-        self.spent_year += team + maatwerk + collective
+    def pay(self, municipal: float, collective: float) -> None:
+        """Book one week's municipal spending (EUR), of which ``collective`` on collective provisions."""
+        self.spent_year += municipal
         self.collective_spent += collective
 
     # ---- M9 -----------------------------------------------------------------
@@ -108,15 +111,14 @@ class Municipality(mesa.Agent):
         self.collective_spent = 0.0
 
 
-def book_costs(model: NeighbourhoodModel, collective_cost: float) -> dict[str, float]:
-    """M9: this week's spending by kind (EUR), paid by the municipality."""
+def book_costs(model: NeighbourhoodModel, collective_cost: float) -> WeekCosts:
+    """M9: this week's spending (EUR) by kind, domain and payer; the municipality pays its part."""
     p = model.p
     fte = model.team_fte + model.desk_fte
     team = (fte * p.hours_per_fte + model.municipality.extra_team_hours) * p.worker_hour_cost
-    clients = int((model.pop.status == MAATWERK).sum())
-    maatwerk = clients * p.maatwerk_cost_year / 52.0
-    model.municipality.pay(team, maatwerk, collective_cost)
-    return {"team": team, "maatwerk": maatwerk, "collective": collective_cost}
+    costs = week_costs(model, team, collective_cost)
+    model.municipality.pay(costs.municipal, costs.collective)
+    return costs
 
 
 def review_year(model: NeighbourhoodModel) -> None:

@@ -34,11 +34,13 @@ from model.budget import Municipality
 from model.collective import Initiative
 from model.outputs import SERIES_FIELDS, summarise
 from model.params import Params, validate
+from model.payers import PAYERS, WeekCosts, discount_factor
 from model.providers import Provider
 from model.reporters import CareTracker, Tally, week_counts, youth_year
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
+    DOMAINS,
     ELDERLY,
     MAATWERK,
     TEAM,
@@ -256,7 +258,7 @@ class NeighbourhoodModel(mesa.Model):
         intakes: int,
         starts: int,
         collective_hours: float,
-        costs: dict[str, float],
+        costs: WeekCosts,
     ) -> None:
         """Record one reported week: the series row and the running summary sums."""
         p, pop = self.p, self.pop
@@ -292,12 +294,16 @@ class NeighbourhoodModel(mesa.Model):
             "self_reliance_mean": float(sr_sum / pop.n),  # as ndarray.mean
             "severity_mean": float(smax_sum / pop.n),
             "hidden_need": float(counts[7]),
-            "cost_team": costs["team"],
-            "cost_maatwerk": costs["maatwerk"],
-            "cost_collective": costs["collective"],
+            "cost_team": costs.team,
+            "cost_maatwerk": costs.maatwerk,
+            "cost_collective": costs.collective,
             **self.care.now,
+            **{f"cost_maatwerk_{d}": c for d, c in zip(DOMAINS, costs.by_domain, strict=True)},
+            **{f"cost_{k}": costs.by_payer[k] for k in PAYERS},
         }
-        self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8])})
+        factor = discount_factor(p.discount_rate, self.week - p.burn_in_weeks)
+        npv = {f"npv_{k}": costs.by_payer[k] * factor for k in PAYERS}
+        self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8]), **npv})
         if self.collect:
             self.datacollector.collect(self)
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.payers import MUNICIPAL, PAYER_LABELS, PAYERS
+
 if TYPE_CHECKING:
     from model.reporters import Tally
 
@@ -48,7 +50,16 @@ class Totals:
         return self.mean(f"cost_{kind}") * 52.0 / self.n
 
     def cost_total(self) -> float:
-        return sum(self.cost(kind) for kind in ("team", "maatwerk", "collective"))
+        """Total cost: the sum of the payers' costs (:data:`model.payers.PAYERS` order), exactly."""
+        return sum(self.cost(payer) for payer in PAYERS)
+
+    def cost_municipal(self) -> float:
+        """What the municipality pays: the sum of its payers' costs."""
+        return sum(self.cost(payer) for payer in MUNICIPAL)
+
+    def npv(self, payer: str) -> float:
+        """Discounted cost of ``payer`` over the reported weeks, EUR per resident."""
+        return self.tally.sums.get(f"npv_{payer}", 0.0) / self.n
 
 
 @dataclass(frozen=True)
@@ -244,6 +255,25 @@ SERIES: tuple[Output, ...] = (
     ),
     Output("cost_maatwerk", _EUR_WEEK, "Cost: maatwerk", "Cost of maatwerk."),
     Output("cost_collective", _EUR_WEEK, "Cost: collective", "Cost of collective provisions."),
+    # ---- costs by domain and payer (issue 17, model/payers.py) ---------------------------------
+    *(
+        Output(
+            f"cost_maatwerk_{d}",
+            _EUR_WEEK,
+            f"Cost: maatwerk, {label}",
+            f"Cost of the maatwerk that serves {label}, at the unit cost of each client's kind of support.",
+        )
+        for d, label in DOMAIN_LABELS.items()
+    ),
+    *(
+        Output(
+            f"cost_{k}",
+            _EUR_WEEK,
+            f"Cost: {label}",
+            f"Cost paid by {label} (model/payers.py); the payers sum to the total cost.",
+        )
+        for k, label in PAYER_LABELS.items()
+    ),
 )
 
 #: The one-row summary of a run, in field order.
@@ -551,16 +581,66 @@ SUMMARY: tuple[Output, ...] = (
         "cost_total_per_resident_year",
         _EUR,
         "Total cost",
-        "Total cost.",
-        Aggregation("sum of the three costs", Totals.cost_total),
+        "Total cost, all payers (team, maatwerk and collective).",
+        Aggregation("sum of the payers' costs (which equals the sum of the three costs)", Totals.cost_total),
         panel=True,
     ),
     Output(
         "budget_balance_per_resident_year",
         _EUR,
         "Budget balance",
-        "Budget minus total cost.",
-        Aggregation("budget_per_resident - total cost", lambda t: t.budget_per_resident - t.cost_total()),
+        "The municipality's budget minus what the municipality pays (health insurers' and Wlz costs"
+        " are outside its budget).",
+        Aggregation(
+            "budget_per_resident - `cost_municipality_per_resident_year`",
+            lambda t: t.budget_per_resident - t.cost_municipal(),
+        ),
+    ),
+    # ---- costs by domain and payer (issue 17, model/payers.py) ---------------------------------
+    *(
+        Output(
+            f"cost_maatwerk_{d}_per_resident_year",
+            _EUR,
+            f"Cost: maatwerk, {label}",
+            f"Maatwerk cost for {label}; the four domains sum to the maatwerk cost.",
+            cost(f"maatwerk_{d}"),
+        )
+        for d, label in DOMAIN_LABELS.items()
+    ),
+    *(
+        Output(
+            f"cost_{k}_per_resident_year",
+            _EUR,
+            f"Cost: {label}",
+            f"Cost paid by {label}; the six payers sum exactly to `cost_total_per_resident_year`.",
+            cost(k),
+        )
+        for k, label in PAYER_LABELS.items()
+    ),
+    Output(
+        "cost_municipality_per_resident_year",
+        _EUR,
+        "Cost: municipality",
+        "What the municipality pays: Wmo, Jeugdwet, Participatiewet and welfare and team.",
+        Aggregation("sum of the four municipal payers' costs", Totals.cost_municipal),
+    ),
+    *(
+        Output(
+            f"npv_{k}_per_resident",
+            "EUR per resident",
+            f"NPV: {label}",
+            f"Net present value of the cost paid by {label} over the reported weeks, at"
+            " `discount_rate` (the first reported year undiscounted).",
+            Aggregation(f"sum of weekly `cost_{k}` x discount factor / residents", lambda t, k=k: t.npv(k)),
+        )
+        for k, label in PAYER_LABELS.items()
+    ),
+    Output(
+        "npv_total_per_resident",
+        "EUR per resident",
+        "NPV: total",
+        "Net present value of the total cost over the reported weeks (the sum of the payers' NPVs).",
+        Aggregation("sum of the payers' NPVs", lambda t: sum(t.npv(k) for k in PAYERS)),
     ),
     Output(
         "reported_weeks",

@@ -71,7 +71,21 @@ WMO_TERMS = (
     " and art. 2.3.5 (decision within 2 weeks of the application)"
 )
 ZRM = "Lauriks et al. (GGD Amsterdam), 'Zelfredzaamheid-Matrix' (ZRM 2017, manual)"
-CITATIONS: tuple[str, ...] = (*ARTICLES, CBS_WMO, CBS_YOUTH, TARIFFS, CPB, CBS_POP, WMO_TERMS, ZRM)
+# Costs by domain and payer (M9, issue 17): figures as recalled, to be checked against StatLine.
+CBS_YOUTH_CARE = "CBS, youth care (jeugdhulp) clients and municipal youth-care spending 2019"
+DISCOUNT = "Werkgroep Discontovoet, 'Rapport Werkgroep discontovoet 2020' (standard discount rate)"
+CITATIONS: tuple[str, ...] = (
+    *ARTICLES,
+    CBS_WMO,
+    CBS_YOUTH,
+    TARIFFS,
+    CPB,
+    CBS_POP,
+    WMO_TERMS,
+    ZRM,
+    CBS_YOUTH_CARE,
+    DISCOUNT,
+)
 
 # The reviewed allow-list of sourced defaults: (parameter, source) -> the figure in the
 # source that the default is. An article may be the source of a number only with a quote
@@ -90,6 +104,10 @@ FIGURES: dict[tuple[str, str], str] = {
         " about EUR 4,600 per client a year."
     ),
     ("group_tariff", TARIFFS): "Group support costs about EUR 10 per participant-hour.",
+    ("discount_rate", DISCOUNT): (
+        "The standard real discount rate for Dutch social cost-benefit analyses is 2.25% a year"
+        " (figure as recalled, check against the report before publication)."
+    ),
     (
         "worker_hour_cost",
         TARIFFS,
@@ -818,6 +836,7 @@ _ENTRIES: list[Param] = [
         "M6",
         "Total maatwerk places of all providers.",
     ),
+    # ---- M9 costs by domain and payer (issue 17; model/payers.py) ------------------------
     _p(
         "maatwerk_cost_year",
         4600.0,
@@ -825,10 +844,79 @@ _ENTRIES: list[Param] = [
         20000.0,
         "EUR per client per year",
         "behaviour",
-        "M6",
-        "Cost of one maatwerk client (Wmo spending / clients; used for all domains).",
+        "M9",
+        "Mean Wmo maatwerk spending per Wmo client, all Wmo provisions (support at home, protected housing and shelter).",
         CBS_WMO,
-        note="Figures as given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md). They include protected housing and shelter; the one cost is used for every domain, though youth care costs several times more.",
+        note="Figures as given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md). The care & support (Wmo) maatwerk of the model is support at home: it costs wmo_home_cost_ratio times this mean (model/payers.py).",
+    ),
+    _p(
+        "wmo_home_cost_ratio",
+        0.75,
+        0.5,
+        1.0,
+        "ratio",
+        "behaviour",
+        "M9",
+        "Cost of a client of Wmo support at home (excluding protected housing and shelter) relative to the Wmo mean, maatwerk_cost_year.",
+        basis=(CBS_WMO,),
+        note="Figure as recalled, check against StatLine (Iv3 task fields) before publication: protected housing and shelter take roughly a quarter to a third of municipal Wmo spending for a few per cent of the Wmo clients, so a client at home costs about 0.7-0.8 of the mean. The value is assumed within that range.",
+    ),
+    _p(
+        "youth_care_cost_year",
+        12000.0,
+        5000.0,
+        30000.0,
+        "EUR per client per year",
+        "behaviour",
+        "M9",
+        "Cost of one youth care (Jeugdwet) client: maatwerk for youth & family, and any maatwerk of an under-23 except income & work.",
+        basis=(CBS_YOUTH_CARE,),
+        note="Figure as recalled, check against StatLine before publication: municipalities spent about EUR 5.5 bn on youth care in 2019 for about 430,000 young people with jeugdhulp, roughly EUR 12,000-13,000 per client a year; the lower end is taken, as the count omits youth protection and probation clients whose cost is included.",
+    ),
+    _p(
+        "income_support_cost_year",
+        2500.0,
+        500.0,
+        8000.0,
+        "EUR per client per year",
+        "behaviour",
+        "M9",
+        "Cost of one income & work maatwerk client (debt help under the Wgs, reintegration under the Participatiewet); benefits are income transfers and not costed.",
+        note="Assumed: no national figure per client was checked. Candidate sources: the NVVK and Divosa benchmarks of municipal debt help and reintegration.",
+    ),
+    _p(
+        "mental_health_cost_year",
+        6000.0,
+        2000.0,
+        20000.0,
+        "EUR per client per year",
+        "behaviour",
+        "M9",
+        "Cost of one adult (23+) mental-health maatwerk client, treatment (Zvw) and municipal support (Wmo) together.",
+        note="Assumed. As recalled, specialist mental-health care (GGZ) under the Zvw costs about EUR 4 bn a year for some 700,000-800,000 patients (NZa/Vektis), roughly EUR 5,000-6,000 per patient, before any municipal support; not checked here.",
+    ),
+    _p(
+        "mental_health_zvw_share",
+        0.7,
+        0.3,
+        1.0,
+        "share of cost",
+        "behaviour",
+        "M9",
+        "Share of an adult mental-health maatwerk client's cost paid by health insurers (Zvw, treatment); the rest is municipal Wmo support (begeleiding).",
+        note="Assumed. The split by law is sourced (treatment Zvw; support and protected housing Wmo; mental-health care for under-18s Jeugdwet since 2015), the share of each in a client's cost is not.",
+    ),
+    _p(
+        "discount_rate",
+        0.0225,
+        0.0,
+        0.1,
+        "per year",
+        "setup",
+        "M9",
+        "Real discount rate for the net present value of each payer's costs (the first reported year undiscounted).",
+        DISCOUNT,
+        note="The Dutch standard discount rate for social cost-benefit analyses (2.25%, figure as recalled); it changes only the NPV outputs, not the simulation.",
     ),
     _p(
         "maatwerk_ratio_youth_family",

@@ -22,6 +22,7 @@ from calibration.targets import CHECK_KINDS, Target, TargetsError, kpis, load_ta
 from calibration.writeback import PARAMS_FILE, WriteBackError, write_back
 from model import REGISTRY, run
 from model.params import validate as checked_params
+from model.payers import unit_costs
 
 TINY = {"n_residents": 300, "weeks": 26, "burn_in_weeks": 8}
 
@@ -30,7 +31,9 @@ def test_targets_file_has_the_sourced_targets():
     ts = load_targets()
     by_kpi = {t.kpi: t for t in ts.targets}
     assert by_kpi["wmo_maatwerk_per_1000"].value == 67.0
-    assert by_kpi["maatwerk_cost_per_client_year"].value == 4600.0
+    assert by_kpi["param:maatwerk_cost_year"].value == 4600.0
+    assert by_kpi["param:youth_care_cost_year"].value == pytest.approx(12800.0)
+    assert not by_kpi["cost_municipality_youth_per_resident_year"].fit
     assert by_kpi["youth_care_share"].value == pytest.approx(0.106)
     assert by_kpi["youth_care_team_share"].value == pytest.approx(0.15)
     assert by_kpi["collective_to_individual_cost_ratio"].bound == "max"
@@ -71,7 +74,11 @@ def test_target_tolerance_and_one_sided_bounds():
 def test_derived_kpis_keep_the_accounting():
     summary, _ = run(seed=1, collect=False, **TINY, fte_per_1000=1.6)
     k = kpis(summary, {**TINY, "fte_per_1000": 1.6})
-    assert k["maatwerk_cost_per_client_year"] == pytest.approx(REGISTRY["maatwerk_cost_year"].default)
+    # Maatwerk is costed per kind of support (model/payers.py): the mean lies between the unit costs.
+    per_client = summary["cost_maatwerk_per_resident_year"] * 1000.0 / summary["maatwerk_clients_per_1000"]
+    assert k["maatwerk_cost_per_client_year"] == pytest.approx(per_client)
+    units = unit_costs(checked_params(TINY))
+    assert min(units.values()) <= per_client <= max(units.values())
     assert k["group_to_individual_tariff_ratio"] == pytest.approx(10.0 / 61.0)
     # Without the team's hours on initiatives P2's costing is undefined, never the tariff alone.
     assert math.isnan(k["collective_cost_per_participant_year"])
@@ -105,12 +112,13 @@ def test_p2_costs_the_team_hours_as_the_speelkamer_case_does():
     assert k["collective_tariff_per_participant_year"] == pytest.approx(tariff)
     assert k["collective_team_hours_per_participant_year"] == pytest.approx(hours * per_participant)
     assert k["collective_cost_per_participant_year"] == pytest.approx(tariff + team)
-    assert k["collective_to_individual_cost_ratio"] == pytest.approx((tariff + team) / p.maatwerk_cost_year)
-    # The tariff alone is the identity group_hours x group_tariff x 52 / maatwerk cost (0.226) or
-    # just below it (participants of initiatives that do not run that week pay nothing).
-    identity = p.group_hours * p.group_tariff * 52.0 / p.maatwerk_cost_year
-    assert tariff / p.maatwerk_cost_year <= identity + 1e-9
-    assert k["collective_to_individual_cost_ratio"] > tariff / p.maatwerk_cost_year
+    per_client = k["maatwerk_cost_per_client_year"]  # the mean over the kinds of support
+    assert k["collective_to_individual_cost_ratio"] == pytest.approx((tariff + team) / per_client)
+    # The tariff alone is the identity group_hours x group_tariff x 52 / maatwerk cost (about 0.21)
+    # or just below it (participants of initiatives that do not run that week pay nothing).
+    identity = p.group_hours * p.group_tariff * 52.0 / per_client
+    assert tariff / per_client <= identity + 1e-9
+    assert k["collective_to_individual_cost_ratio"] > tariff / per_client
 
 
 def test_every_pattern_check_says_whether_a_rule_imposes_it():

@@ -96,7 +96,7 @@ def test_the_desk_is_costed_for_the_decisions_it_takes_with_or_without_a_team(ma
     p = model.p
     desk = p.desk_fte_per_1000 * p.n_residents / 1000 * (1 - mandate)
     assert model.desk_fte == pytest.approx(desk)
-    cost = budget.book_costs(model, 0.0)["team"]
+    cost = budget.book_costs(model, 0.0).team
     assert cost == pytest.approx((model.team_fte + desk) * p.hours_per_fte * p.worker_hour_cost)
 
 

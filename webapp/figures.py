@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from experiments.labels import output_label
 from model import NeighbourhoodModel
 from model.outputs import display_unit
+from model.payers import PAYERS
 from model.resident import DOMAINS, STATUSES
 
 #: Weeks over which noisy weekly rates are averaged in the plots (a quarter).
@@ -50,6 +51,16 @@ DOMAIN_LABELS: dict[str, str] = {
 }
 DOMAIN_MARKERS: tuple[str, ...] = ("^", "s", "D", "o")
 COST_COLOURS = {"team": "#0072b2", "maatwerk": "#d55e00", "collective": "#009e73"}
+#: The payers (model/payers.py) in the cost figure: colours and short labels.
+PAYER_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#0072b2", "#cc79a7", "#999999")
+PAYER_SHORT = {
+    "municipality_wmo": "Wmo",
+    "municipality_youth": "Jeugdwet",
+    "municipality_participation": "Participatiewet",
+    "municipality_welfare": "welfare and team",
+    "insurers_zvw": "insurers (Zvw)",
+    "wlz": "Wlz",
+}
 
 
 # ---- the map: residents in street order, block by block ----------------------------------
@@ -385,11 +396,16 @@ def draw_residents(model: NeighbourhoodModel) -> Figure:
 
 
 def draw_costs(model: NeighbourhoodModel) -> Figure:
-    """Cost per resident per year by kind (13-week means, stacked) against the budget."""
+    """Cost per resident per year by kind and by payer (13-week means, stacked) against the budget.
+
+    The budget line is the municipality's: it covers the municipal payers (the lower four bands
+    of the payer panel), not the health insurers' part (model/payers.py).
+    """
     s = series_arrays(model)
-    fig, (ax,) = _new_kpi_figure(f"Cost per resident ({SMOOTH_WEEKS}-week averages)", ncols=1)
+    fig, (ax, bx) = _new_kpi_figure(f"Cost per resident ({SMOOTH_WEEKS}-week averages)")
     weeks = s.get("week", np.empty(0))
     per = 52.0 / model.p.n_residents
+    top = model.p.budget_per_resident
     if weeks.size:
         kinds = ("team", "maatwerk", "collective")
         ys = [per * trailing_mean(s[f"cost_{k}"]) for k in kinds]
@@ -397,22 +413,25 @@ def draw_costs(model: NeighbourhoodModel) -> Figure:
             weeks,
             *ys,
             colors=[COST_COLOURS[k] for k in kinds],
-            labels=["team", "maatwerk", "collective provisions"],
+            labels=["team", "maatwerk", "collective"],
             alpha=0.85,
         )
-    ax.axhline(
-        model.p.budget_per_resident,
-        color="black",
-        ls="--",
-        lw=1,
-        label=f"budget EUR {model.p.budget_per_resident:,.0f}",
-    )
-    _finish(ax, "", display_unit("cost_total_per_resident_year"), weeks)
-    top = model.p.budget_per_resident
-    if weeks.size:
+        zs = [per * trailing_mean(s[f"cost_{k}"]) for k in PAYERS]
+        bx.stackplot(weeks, *zs, colors=PAYER_COLOURS, labels=[PAYER_SHORT[k] for k in PAYERS], alpha=0.85)
         top = max(top, float(np.nanmax(sum(ys))))
-    ax.set_ylim(0, top * 1.3)
-    ax.legend(fontsize=8, loc="upper left", ncols=4)
+    for axis in (ax, bx):
+        axis.axhline(
+            model.p.budget_per_resident,
+            color="black",
+            ls="--",
+            lw=1,
+            label=f"budget EUR {model.p.budget_per_resident:,.0f}",
+        )
+    _finish(ax, "By kind", display_unit("cost_total_per_resident_year"), weeks)
+    _finish(bx, "By payer", "", weeks)
+    for axis in (ax, bx):
+        axis.set_ylim(0, top * 1.45)
+        axis.legend(fontsize=6.5, loc="upper left", ncols=2)
     return fig
 
 

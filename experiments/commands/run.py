@@ -15,8 +15,14 @@ from experiments.options import (
     execute_kwargs,
     setup_kwargs,
 )
-from experiments.plots import plot_kpis, plot_series
-from experiments.report import summary_text, write_report
+from experiments.plots import plot_kpis, plot_payback, plot_payers, plot_series
+from experiments.report import (
+    payback_baseline,
+    scenario_ledgers,
+    scenario_paybacks,
+    summary_text,
+    write_report,
+)
 from experiments.scenario import MAIN_SCENARIOS, available, load
 
 DEFAULT_OUT = "results/scenarios"
@@ -28,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare scenarios (default: the main ones) with figures and a report",
         description="Run scenarios from experiments/scenarios/ (or TOML files) with common random "
         "numbers: replicate i uses the same seed in every scenario. Writes runs.parquet, "
-        "series.parquet, kpis.png, series.png and report.md to --out. Without scenario names "
+        "series.parquet, kpis.png, series.png, payers.png (cost per payer by year), payback.png "
+        "(cumulative saving per payer against the pre-2015 baseline, when run) and report.md to "
+        "--out. Without scenario names "
         f"it compares the main ones: {', '.join(MAIN_SCENARIOS)}.",
     )
     parser.add_argument(
@@ -70,8 +78,20 @@ def run_command(args: argparse.Namespace) -> int:
     figures = [plot_kpis(outcome.runs, titles, out / "kpis.png")]
     series_fig = plot_series(outcome.series, outcome.runs, titles, out / "series.png")
     figures += [series_fig] if series_fig else []
+    baseline = payback_baseline([s.name for s in scenarios])
+    paybacks = scenario_paybacks(scenario_ledgers(outcome.series, outcome.runs, discounted=True), baseline)
+    payers_fig = plot_payers(scenario_ledgers(outcome.series, outcome.runs), titles, out / "payers.png")
+    payback_fig = plot_payback(paybacks, titles, baseline, out / "payback.png") if baseline else None
+    figures += [f for f in (payers_fig, payback_fig) if f]
     report = write_report(
-        out / "report.md", outcome.runs, scenarios, figures, args.command_line, outcome.manifest
+        out / "report.md",
+        outcome.runs,
+        scenarios,
+        figures,
+        args.command_line,
+        outcome.manifest,
+        paybacks,
+        baseline,
     )
     print(summary_text(outcome.runs, scenarios))
     print(
