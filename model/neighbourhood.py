@@ -35,7 +35,7 @@ from model.collective import Initiative
 from model.outputs import SERIES_FIELDS, summarise
 from model.params import Params, validate
 from model.providers import Provider
-from model.reporters import CareTracker, Tally, week_counts, youth_year
+from model.reporters import CareTracker, Tally, count_groups, week_counts, youth_year
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
@@ -105,7 +105,7 @@ class NeighbourhoodModel(mesa.Model):
         self.next_initiative_id = 0
         self.outreach_per_1000 = 0.0  # outreach hours per 1,000 residents last week
         self.now: dict[str, float] = {}
-        self.tally = Tally()
+        self.tally = Tally(group_sizes=self.pop.income_sizes.astype(float))
         self.youth = youth_year(self)
         self.care = CareTracker(p.n_residents)
         # The parameter values each mechanism's compiled loops read, by name (fixed for a run).
@@ -298,6 +298,7 @@ class NeighbourhoodModel(mesa.Model):
             **self.care.now,
         }
         self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8])})
+        count_groups(self)
         if self.collect:
             self.datacollector.collect(self)
 
