@@ -6,7 +6,8 @@ parameters, shaped by age); each adds ``new_problem_severity x f_k x U(0.5, 1.5)
 resident's domain, capped at 1. Within the age group the resident is drawn with weight
 ``1 + side_k x income_arrival_gap`` by income group *k* (side +1 low, 0 middle, -1 high), so the
 total stays as it is and the low group gets more of it; ``f_k`` is ``1 + side_k x
-income_severity_gap`` rescaled to mean 1 over new problems (issue 17). Each week every open problem changes, per domain, as
+income_severity_gap`` rescaled to mean 1 over new problems (issue 17). Each week every open
+problem changes, per domain, as
 
     level = s + (1 - treated) x s x escalation_rate x (1 - sr) x (1 - support)   (M1 escalation)
     down  = rec x (own_recovery_rate x sr + neighbour_help x support + relief)
