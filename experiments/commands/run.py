@@ -15,7 +15,7 @@ from experiments.options import (
     execute_kwargs,
     setup_kwargs,
 )
-from experiments.plots import plot_kpis, plot_series
+from experiments.plots import plot_income_groups, plot_kpis, plot_series
 from experiments.report import summary_text, write_report
 from experiments.scenario import MAIN_SCENARIOS, available, load
 
@@ -70,6 +70,7 @@ def run_command(args: argparse.Namespace) -> int:
     figures = [plot_kpis(outcome.runs, titles, out / "kpis.png")]
     series_fig = plot_series(outcome.series, outcome.runs, titles, out / "series.png")
     figures += [series_fig] if series_fig else []
+    figures.append(plot_income_groups(outcome.runs, titles, out / "income_groups.png"))
     report = write_report(
         out / "report.md", outcome.runs, scenarios, figures, args.command_line, outcome.manifest
     )
