@@ -54,7 +54,8 @@ class Tally:
     week_early: int = 0
     care: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CARE_COUNTS, 0.0))
     groups: dict[str, np.ndarray] = field(default_factory=lambda: {k: np.zeros(3) for k in GROUP_COUNTS})
-    group_sizes: np.ndarray = field(default_factory=lambda: np.ones(3))  # residents per income group
+    # Residents per income group: fixed for a run, not a running sum (metadata "fixed").
+    group_sizes: np.ndarray = field(default_factory=lambda: np.ones(3), metadata={"fixed": True})
 
     def add_intakes(self, n: int, early: int, severity: float) -> None:
         """Add ``n`` intakes, ``early`` of them caught early, of summed worst severity ``severity``."""
