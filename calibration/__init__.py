@@ -1,7 +1,7 @@
 """Calibration to sourced targets and pattern-oriented validation (DESIGN sections 0 and 7).
 
 - ``calibration/targets.toml``: the targets (value, tolerance, KPI, source) and the
-  patterns P1-P7 (direction and minimum effect), read by :func:`load_targets`;
+  patterns P1-P8 (direction and minimum effect), read by :func:`load_targets`;
 - :func:`validate` and :func:`calibrate` (:mod:`calibration.api`) compute and return a
   :class:`ValidationResult` or :class:`CalibrationResult`; :func:`write_validation` and
   :func:`write_calibration` (:mod:`calibration.report`) write its results folder;

@@ -59,7 +59,7 @@ def seeds_for(
 
 @dataclass
 class ValidationResult:
-    """The pattern checks P1-P7 of one validation, with what they were run with.
+    """The pattern checks P1-P8 of one validation, with what they were run with.
 
     ``patterns`` has one :class:`PatternResult` per check; ``runs`` one row per scenario point
     and seed; ``where`` maps each pattern id to its points; ``elapsed_s`` is wall time (s).

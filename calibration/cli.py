@@ -78,8 +78,8 @@ def _register_calibrate(subparsers: argparse._SubParsersAction) -> None:
 def _register_validate(subparsers: argparse._SubParsersAction) -> None:
     val = subparsers.add_parser(
         "validate",
-        help="check the patterns P1-P7 (DESIGN section 7) with several seeds",
-        description="Run the pattern checks P1-P7 of DESIGN section 7 with common random numbers: each "
+        help="check the patterns P1-P8 (DESIGN section 7) with several seeds",
+        description="Run the pattern checks P1-P8 of DESIGN section 7 with common random numbers: each "
         "pattern compares scenarios seed by seed and needs a direction and a minimum effect fixed in "
         "calibration/targets.toml. Prints the table (pattern, seed article, measured effect with 95% "
         "CI, pass or fail) and writes it, one figure per pattern, runs.parquet and report.md to --out. "

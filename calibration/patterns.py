@@ -1,4 +1,4 @@
-"""Pattern-oriented validation: the checks P1-P7 of DESIGN section 7.
+"""Pattern-oriented validation: the checks P1-P8 of DESIGN section 7.
 
 Each check is labelled (``kind`` in ``targets.toml``, carried by :class:`PatternResult` into
 every table and report) as **verification**, where a rule of the model imposes the pattern (the

@@ -126,7 +126,7 @@ def write_validation(
 def validation_markdown(result: ValidationResult, command: str, figures: list[Path]) -> str:
     """The text of a validation's ``report.md``."""
     lines = [
-        "# Pattern-oriented validation (P1-P7)",
+        "# Pattern-oriented validation (P1-P8)",
         "",
         f"Command: `{command}`  ",
         f"Neighbourhood: {size_text(result.setup)}; {len(result.seeds)} seeds per scenario, the same in "
@@ -349,7 +349,7 @@ def _patterns_section(result: CalibrationResult) -> list[str]:
         return []
     n_pass = sum(r.passed for r in result.patterns)
     return [
-        "## Patterns P1-P7 with the fitted values",
+        "## Patterns P1-P8 with the fitted values",
         "",
         f"{n_pass} of {len(result.patterns)} checks pass (same seeds; the registry defaults: see "
         "`wijkteam validate`).",

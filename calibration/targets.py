@@ -1,7 +1,7 @@
 """Calibration targets and validation patterns, read from ``calibration/targets.toml``.
 
 A :class:`Target` is a published figure with a tolerance, the KPI it maps to and its
-source; a :class:`Pattern` is one of the qualitative patterns P1-P7 of DESIGN section 7,
+source; a :class:`Pattern` is one of the qualitative patterns P1-P8 of DESIGN section 7,
 as a direction and a minimum effect, each check marked as verification (a rule imposes it)
 or validation (it emerges from mechanisms). :func:`kpis` turns a run's summary into every KPI a
 target may name, including the derived ones in :data:`DERIVED`.

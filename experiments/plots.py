@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from experiments.labels import lever_label, output_label
-from model.outputs import PERCENT, SUMMARY, display_unit
+from model.outputs import INCOME_LABELS, OUTPUTS, PERCENT, SUMMARY, display_unit
 from model.payers import PAYER_LABELS, PAYERS, Payback
 
 #: Weekly series shown in the comparison: (column, label, unit, scale) where scale is
@@ -36,6 +36,16 @@ KPI_PANELS: tuple[tuple[str, str, str], ...] = tuple(
     (o.name, o.label, display_unit(o.name)) for o in SUMMARY if o.panel
 )
 SMOOTH_WEEKS = 13
+#: KPIs shown by income group (issue 17): the stem of the summary fields ``<stem>_<group>``.
+INCOME_KPIS: tuple[str, ...] = (
+    "unmet_need_per_1000_year",
+    "hidden_need_per_1000",
+    "self_reliance_mean",
+    "requests_per_1000_year",
+    "referrals_per_1000_year",
+    "admissions_per_1000_year",
+    "youth_care_share",
+)
 
 
 def scenario_colours(names: Sequence[str]) -> dict[str, tuple]:
@@ -223,6 +233,59 @@ def plot_kpis(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
     reps = int(ok.groupby("scenario")["replicate"].nunique().max()) if not ok.empty else 0
     fig.suptitle(
         f"Summary over the reported years: mean of {reps} replicates with 95% confidence interval",
+        fontsize=13,
+    )
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_income_groups(runs: pd.DataFrame, titles: dict[str, str], path: Path) -> Path:
+    """KPIs by income group per scenario (mean over replicates, 95% CI), and the concentration
+    index of unmet need by income."""
+    names = list(titles)
+    colours = scenario_colours(names)
+    ok = runs[runs["status"] == "ok"]
+    groups = list(INCOME_LABELS)
+    fig = Figure(figsize=(20, 8.5), layout="constrained")
+    axes = fig.subplots(2, 4)
+    width = 0.8 / max(len(names), 1)
+    x = np.arange(len(groups))
+    for ax, stem in zip(axes.flat, INCOME_KPIS, strict=False):
+        first = f"{stem}_{groups[0]}"
+        scale = 100.0 if first in PERCENT else 1.0
+        for j, name in enumerate(names):
+            sub = ok[ok["scenario"] == name]
+            means, halves = zip(*(mean_ci(sub[f"{stem}_{g}"] * scale) for g in groups), strict=True)
+            ax.bar(
+                x + (j - (len(names) - 1) / 2) * width,
+                means,
+                width,
+                yerr=halves,
+                capsize=2,
+                color=colours[name],
+                label=titles[name],
+            )
+        ax.set_xticks(x, [f"{g}\nincome" for g in groups])
+        ax.set_title(OUTPUTS[first].label.rsplit(":", 1)[0], fontsize=12)
+        ax.set_ylabel(display_unit(first))
+        ax.grid(axis="y", alpha=0.3)
+    ax = axes.flat[-1]
+    column = "unmet_need_concentration_index"
+    means, halves = zip(*(mean_ci(ok.loc[ok["scenario"] == n, column]) for n in names), strict=True)
+    ax.bar(np.arange(len(names)), means, yerr=halves, capsize=3, color=[colours[n] for n in names])
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(np.arange(len(names)), [""] * len(names))
+    ax.set_title("Unmet need: concentration index by income", fontsize=12)
+    ax.set_ylabel("below 0: with the lower incomes")
+    ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=10, frameon=False
+    )
+    reps = int(ok.groupby("scenario")["replicate"].nunique().max()) if not ok.empty else 0
+    fig.suptitle(
+        "By income group (low: lowest quintile, middle: quintiles 2-4, high: highest quintile): "
+        f"mean of {reps} replicates with 95% confidence interval",
         fontsize=13,
     )
     fig.savefig(path, dpi=110)

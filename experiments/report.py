@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.plots import KPI_PANELS, PERCENT, mean_ci
+from experiments.plots import INCOME_KPIS, KPI_PANELS, PERCENT, mean_ci
 from experiments.scenario import Scenario
 from experiments.store import atomic_write_bytes
+from model.outputs import INCOME_LABELS, OUTPUTS, display_unit
 from model.payers import PAYER_LABELS, PAYERS, Payback, mean_ledger, payback
 
 #: The baselines a payback is computed against, in order of preference (the first present).
@@ -65,6 +66,31 @@ def kpi_table(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def income_table(runs: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame:
+    """KPIs by income group: per scenario and KPI, the mean over replicates of the low, middle
+    and high group; then the low/high ratio and the concentration index of unmet need."""
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for stem in INCOME_KPIS:
+        first = f"{stem}_{next(iter(INCOME_LABELS))}"
+        scale = 100.0 if first in PERCENT else 1.0
+        row = {
+            "KPI": f"{OUTPUTS[first].label.rsplit(':', 1)[0]} ({display_unit(first)}): low / middle / high"
+        }
+        for s in scenarios:
+            sub = ok[ok["scenario"] == s.name]
+            means = [mean_ci(sub[f"{stem}_{g}"] * scale)[0] for g in INCOME_LABELS]
+            row[s.title] = " / ".join(_fmt(m, 0.0) for m in means)
+        rows.append(row)
+    for column in ("unmet_need_ratio_low_high", "unmet_need_concentration_index"):
+        row = {"KPI": f"{OUTPUTS[column].label} ({OUTPUTS[column].unit})"}
+        for s in scenarios:
+            mean, half = mean_ci(ok.loc[ok["scenario"] == s.name, column])
+            row[s.title] = f"{mean:.2f} ± {half:.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def write_report(
     path: Path,
     runs: pd.DataFrame,
@@ -97,6 +123,13 @@ def write_report(
         _markdown(table.set_index("scenario").T.reset_index(names="KPI")),
         "",
         *payer_lines(runs, scenarios, paybacks or {}, baseline),
+        "## By income group",
+        "",
+        "Low: the lowest income quintile; middle: quintiles 2-4; high: the highest quintile. Mean over"
+        " replicates; the concentration index is below 0 where unmet need lies with the lower incomes.",
+        "",
+        _markdown(income_table(runs, scenarios)),
+        "",
         "## Figures",
         "",
     ]

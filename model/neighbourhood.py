@@ -36,7 +36,7 @@ from model.outputs import SERIES_FIELDS, summarise
 from model.params import Params, validate
 from model.payers import PAYERS, WeekCosts, discount_factor
 from model.providers import Provider
-from model.reporters import CareTracker, Tally, week_counts, youth_year
+from model.reporters import CareTracker, Tally, count_groups, week_counts, youth_year
 from model.resident import (
     CARE_SUPPORT,
     COLLECTIVE,
@@ -107,7 +107,7 @@ class NeighbourhoodModel(mesa.Model):
         self.next_initiative_id = 0
         self.outreach_per_1000 = 0.0  # outreach hours per 1,000 residents last week
         self.now: dict[str, float] = {}
-        self.tally = Tally()
+        self.tally = Tally(group_sizes=self.pop.income_sizes.astype(float))
         self.youth = youth_year(self)
         self.care = CareTracker(p.n_residents)
         # The parameter values each mechanism's compiled loops read, by name (fixed for a run).
@@ -304,6 +304,7 @@ class NeighbourhoodModel(mesa.Model):
         factor = discount_factor(p.discount_rate, self.week - p.burn_in_weeks)
         npv = {f"npv_{k}": costs.by_payer[k] * factor for k in PAYERS}
         self.tally.add_week({**self.now, "wmo_maatwerk": float(counts[8]), **npv})
+        count_groups(self)
         if self.collect:
             self.datacollector.collect(self)
 

@@ -141,6 +141,66 @@ def care_ratio(num: str, den: str, offset: str | None = None) -> Aggregation:
     return Aggregation(text + " over the reported weeks (0 without any)", value)
 
 
+#: The income groups as fields and labels name them (the order of ``model.resident.INCOME_GROUPS``).
+INCOME_LABELS: dict[str, str] = {
+    "low": "low income (lowest quintile)",
+    "middle": "middle income (quintiles 2-4)",
+    "high": "high income (highest quintile)",
+}
+
+
+def group_per_1000_year(count: str, k: int) -> Aggregation:
+    """A count of ``Tally.groups`` for income group ``k``, per 1,000 of its residents per year."""
+    return Aggregation(
+        f"`{count}` of the group over the reported weeks, per 1,000 of its residents per year",
+        lambda t: _ratio(t.tally.groups[count][k] * 1000.0, t.tally.group_sizes[k]) / t.years,
+    )
+
+
+def group_weekly_mean(count: str, k: int, per: float) -> Aggregation:
+    """A weekly sum of ``Tally.groups`` for group ``k``, averaged over the reported weeks, per
+    ``per`` of its residents (1: a mean per resident)."""
+    text = "per resident" if per == 1.0 else f"per {per:,.0f} of its residents"
+    return Aggregation(
+        f"mean of the group's weekly `{count}` {text}",
+        lambda t: _ratio(t.tally.groups[count][k] * per, t.tally.group_sizes[k]) / t.weeks,
+    )
+
+
+def group_ratio(num: str, den: str, k: int) -> Aggregation:
+    """``Tally.groups[num] / Tally.groups[den]`` for group ``k`` (0 without any)."""
+    return Aggregation(
+        f"`{num}` / `{den}` of the group (0 without any)",
+        lambda t: _ratio(t.tally.groups[num][k], t.tally.groups[den][k]),
+    )
+
+
+def _unmet_by_group(t: Totals) -> list[float]:
+    """Unmet need per resident of each income group (lowest income first)."""
+    return [_ratio(u, n) for u, n in zip(t.tally.groups["unmet"], t.tally.group_sizes, strict=True)]
+
+
+def concentration_index(mean: list[float], share: list[float]) -> float:
+    """The concentration index of a quantity over groups ordered from the lowest income up.
+
+    ``CI = sum_k f_k (mu_k / mu) (2 R_k - 1)``, with ``f_k`` the group's share of residents,
+    ``mu_k`` its mean, ``mu`` the population mean and ``R_k`` the group's mid-rank (the share of
+    residents in lower groups plus half its own): twice the covariance of the quantity with the
+    residents' fractional income rank over its mean, residents of one group sharing their mid-rank.
+    It lies in [-1, 1]; below 0 the quantity lies with the lower incomes. 0 when the mean is 0.
+    """
+    total = sum(share)
+    f = [s / total for s in share]
+    mu = sum(fk * mk for fk, mk in zip(f, mean, strict=True))
+    if not mu:
+        return 0.0
+    below, ci = 0.0, 0.0
+    for fk, mk in zip(f, mean, strict=True):
+        ci += fk * (mk / mu) * (2.0 * (below + fk / 2.0) - 1.0)
+        below += fk
+    return ci
+
+
 def neighbour_share() -> Aggregation:
     return Aggregation(
         "severity removed by neighbours / by own strength, neighbours and support",
@@ -561,6 +621,92 @@ SUMMARY: tuple[Output, ...] = (
         "Severity of residents above the signal floor without support, summed over weeks.",
         count_per_1000_year("unmet"),
         panel=True,
+    ),
+    # ---- by income group (issue 17) ----
+    *(
+        Output(
+            f"{kpi}_{g}",
+            unit,
+            f"{label}: {g} income",
+            f"{meaning} Residents of the {INCOME_LABELS[g]} group.",
+            aggregate(k),
+            percent=unit.startswith("share of"),
+        )
+        for kpi, unit, label, meaning, aggregate in (
+            (
+                "unmet_need_per_1000_year",
+                "severity-weeks per 1,000 residents per year",
+                "Unmet need",
+                "Severity of residents above the signal floor without support, summed over weeks.",
+                lambda k: group_per_1000_year("unmet", k),
+            ),
+            (
+                "hidden_need_per_1000",
+                _PER_1000,
+                "Hidden heavy need",
+                "Mean residents with heavy need and no support.",
+                lambda k: group_weekly_mean("hidden_need", k, 1000.0),
+            ),
+            (
+                "self_reliance_mean",
+                "0-1",
+                "Self-reliance",
+                "Mean self-reliance over residents and weeks.",
+                lambda k: group_weekly_mean("self_reliance", k, 1.0),
+            ),
+            (
+                "requests_per_1000_year",
+                _PER_1000_YEAR,
+                "Help requests",
+                "Inflow: new help requests (asked or signalled).",
+                lambda k: group_per_1000_year("requests", k),
+            ),
+            (
+                "referrals_per_1000_year",
+                _PER_1000_YEAR,
+                "Referrals to maatwerk",
+                "Decided need for maatwerk (as `referrals_per_1000_year`).",
+                lambda k: group_per_1000_year("referrals", k),
+            ),
+            (
+                "admissions_per_1000_year",
+                _PER_1000_YEAR,
+                "Admissions to maatwerk",
+                "Referred residents admitted by a provider (escalations; as `escalations_per_1000_year`).",
+                lambda k: group_per_1000_year("admitted", k),
+            ),
+            (
+                "youth_care_share",
+                "share of under-23s",
+                "Youth care",
+                "Under-23s with registered youth care in a year (as `youth_care_share`).",
+                lambda k: group_ratio("youth_care", "youth", k),
+            ),
+        )
+        for k, g in enumerate(INCOME_LABELS)
+    ),
+    Output(
+        "unmet_need_ratio_low_high",
+        "ratio",
+        "Unmet need: low / high income",
+        "Unmet need per resident of the low income group over that of the high group (0 if the"
+        " high group has none).",
+        Aggregation(
+            "`unmet_need_per_1000_year_low` / `unmet_need_per_1000_year_high`",
+            lambda t: _ratio(_unmet_by_group(t)[0], _unmet_by_group(t)[-1]),
+        ),
+    ),
+    Output(
+        "unmet_need_concentration_index",
+        "-1 to 1",
+        "Unmet need: concentration index",
+        "Concentration index of unmet need by income (residents ranked from the lowest income up,"
+        " a group's residents at its mid-rank): below 0, unmet need lies with the lower incomes;"
+        " 0, spread evenly.",
+        Aggregation(
+            "sum over groups of share x (group mean / mean) x (2 x mid-rank - 1)",
+            lambda t: concentration_index(_unmet_by_group(t), list(t.tally.group_sizes)),
+        ),
     ),
     Output(
         "cost_team_per_resident_year",

@@ -74,6 +74,18 @@ ZRM = "Lauriks et al. (GGD Amsterdam), 'Zelfredzaamheid-Matrix' (ZRM 2017, manua
 # Costs by domain and payer (M9, issue 17): figures as recalled, to be checked against StatLine.
 CBS_YOUTH_CARE = "CBS, youth care (jeugdhulp) clients and municipal youth-care spending 2019"
 DISCOUNT = "Werkgroep Discontovoet, 'Rapport Werkgroep discontovoet 2020' (standard discount rate)"
+# Income groups (issue 17). CBS ranks households by standardised disposable income and reports
+# by quintile (20% of households each, by definition); the model's low group is the lowest
+# quintile, high the highest, middle the three between (model.resident.INCOME_SHARES).
+CBS_INCOME = "CBS, income of households: quintiles of standardised disposable household income"
+# Gradients by income, as recalled (check against StatLine before publication): residents of the
+# lowest income quintile report poor health and long-term conditions about twice as often as those
+# of the highest and live about 15 fewer years in good health (Gezondheidsenquete), registered
+# problematic debt lies mostly with low incomes, and fewer of them have someone to turn to.
+CBS_INCOME_GRADIENT = (
+    "CBS, health, healthy life expectancy, problematic debt and social contacts by income"
+    " (Gezondheidsenquete, schuldenproblematiek, sociale samenhang)"
+)
 CITATIONS: tuple[str, ...] = (
     *ARTICLES,
     CBS_WMO,
@@ -85,6 +97,8 @@ CITATIONS: tuple[str, ...] = (
     ZRM,
     CBS_YOUTH_CARE,
     DISCOUNT,
+    CBS_INCOME,
+    CBS_INCOME_GRADIENT,
 )
 
 # The reviewed allow-list of sourced defaults: (parameter, source) -> the figure in the
@@ -461,6 +475,79 @@ _ENTRIES: list[Param] = [
         "Severity above which a domain counts towards a complex (multi-domain) case.",
         basis=(MOVISIE,),
         note="Van Arum: high workload from heavier problems and complex cases; no threshold is given.",
+    ),
+    # ---- income groups (M1, M2, M8; issue 17) ------------------------------
+    # Each gap shifts the low group (lowest income quintile) one way and the high group (highest
+    # quintile) the other way by the same amount, the middle not at all; with the groups' shares
+    # 20/60/20 the population mean stays where it was (model/resident.py, Population). 0 switches
+    # the shift off. The defaults are half of those first tried (0.3, 0.1, 0.1, 0.05, 0.2): together
+    # those gave low-income youth care use 14 times the high group's (2,000 residents, one seed),
+    # far beyond the about twofold gaps CBS reports in health by income (as recalled); halved, the
+    # gap is about 2.5-fold. Set before any run of pattern P8, and not fitted.
+    _p(
+        "income_arrival_gap",
+        0.2,
+        0.0,
+        0.8,
+        "relative rate",
+        "behaviour",
+        "M1",
+        "Income gap in problem arrival: the low group's problems arrive at 1 + gap, the high"
+        " group's at 1 - gap times the rate (same total).",
+        basis=(CBS_INCOME_GRADIENT,),
+        note="CBS reports poor health, long-term conditions and problematic debt far more often in the lowest income quintile than in the highest (about twice as often for health, as recalled); no arrival rate of problems by income is given. The default makes the low group's rate 1.5 times the high group's.",
+    ),
+    _p(
+        "income_severity_gap",
+        0.05,
+        0.0,
+        0.5,
+        "relative severity",
+        "behaviour",
+        "M1",
+        "Income gap in the severity of new problems: low 1 + gap, high 1 - gap times"
+        " new_problem_severity (rescaled so the mean over new problems is unchanged).",
+        basis=(CBS_INCOME_GRADIENT,),
+        note="CBS: low incomes live about 15 fewer years in good health (as recalled), which suggests heavier problems; no severity is given.",
+    ),
+    _p(
+        "income_reliance_gap",
+        0.05,
+        0.0,
+        0.3,
+        "self-reliance (0-1)",
+        "behaviour",
+        "M8",
+        "Income gap in initial self-reliance: the low group's mean is self_reliance_mean - gap,"
+        " the high group's + gap.",
+        basis=(CBS_INCOME_GRADIENT,),
+        note="CBS figures on debt and health by income suggest less room to solve problems alone at low incomes; no self-reliance (ZRM) by income is given.",
+    ),
+    _p(
+        "income_threshold_gap",
+        0.03,
+        0.0,
+        0.2,
+        "severity (0-1)",
+        "behaviour",
+        "M2",
+        "Income gap in help-seeking: the low group's personal threshold is help_threshold + gap"
+        " (asks later), the high group's - gap.",
+        basis=(CPB,),
+        note="The CPB note, as summarised in DESIGN section 0, finds that outreach uncovered hidden need among vulnerable groups: need that had not asked. No threshold is given.",
+    ),
+    _p(
+        "income_ties_gap",
+        0.1,
+        0.0,
+        0.6,
+        "relative ties",
+        "behaviour",
+        "M8",
+        "Income gap in network support: the low group's ties are 1 - gap, the high group's"
+        " 1 + gap times the drawn ties (capped at 1).",
+        basis=(CBS_INCOME_GRADIENT,),
+        note="CBS social-cohesion figures: fewer people with low incomes have someone to turn to for help (as recalled); no size of network support is given.",
     ),
     # ---- M2 help-seeking and signalling -----------------------------------
     _p(

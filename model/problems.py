@@ -2,8 +2,12 @@
 
 M1 (Van Arum, 'Sociale wijkteams are here to stay'). New problems arrive per domain *d* and age
 group *a* as Poisson counts with mean ``rate[d, a] x residents[a]`` a week (the ``arrival_*``
-parameters, shaped by age); each adds ``new_problem_severity x U(0.5, 1.5)`` to one resident's
-domain, capped at 1. Each week every open problem changes, per domain, as
+parameters, shaped by age); each adds ``new_problem_severity x f_k x U(0.5, 1.5)`` to one
+resident's domain, capped at 1. Within the age group the resident is drawn with weight
+``1 + side_k x income_arrival_gap`` by income group *k* (side +1 low, 0 middle, -1 high), so the
+total stays as it is and the low group gets more of it; ``f_k`` is ``1 + side_k x
+income_severity_gap`` rescaled to mean 1 over new problems (issue 17). Each week every open
+problem changes, per domain, as
 
     level = s + (1 - treated) x s x escalation_rate x (1 - sr) x (1 - support)   (M1 escalation)
     down  = rec x (own_recovery_rate x sr + neighbour_help x support + relief)
@@ -155,7 +159,10 @@ def arrive_problems(model: NeighbourhoodModel) -> None:
     """M1: draw this week's new problems per domain and age group, and add their severity.
 
     The number of new problems in each (domain, age) cell is Poisson; the residents who get them
-    are drawn uniformly within the age group (all cells in one draw).
+    are drawn within the age group in proportion to their income group's arrival weight
+    (``1 + income_arrival_gap`` low, 1 middle, ``1 - income_arrival_gap`` high; uniformly with the
+    gap at 0), and a problem's severity is ``new_problem_severity x U(0.5, 1.5)`` times the income
+    group's severity factor (:func:`model.resident.severity_factors`). All cells in one draw.
     """
     pop, rng = model.pop, model.rng
     counts = rng.poisson(pop.cell_rate).ravel()  # cells d*3 + a
@@ -163,21 +170,36 @@ def arrive_problems(model: NeighbourhoodModel) -> None:
     if total == 0:
         return
     u = rng.random(2 * total)
-    _arrive(
-        counts, u, pop.by_age, pop.age_offset, pop.age_sizes, model.p.new_problem_severity, pop.sev, pop.smax
-    )
+    ages = (pop.by_age, pop.age_offset, pop.age_sizes, pop.cum_weight)
+    _arrive(counts, u, ages, model.p.new_problem_severity, pop.sev_factor, pop.sev, pop.smax)
 
 
 @jit
-def _arrive(counts, u, by_age, age_offset, age_sizes, severity, sev, smax):
+def _pick(cum, start, size, x):
+    """The first position k in ``cum[start:start + size]`` with ``cum[start + k] > x`` (bisection)."""
+    lo, hi = 0, size - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[start + mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@jit
+def _arrive(counts, u, ages, severity, sev_factor, sev, smax):
+    by_age, age_offset, age_sizes, cum = ages
     total = u.size // 2
     who = np.empty(total, np.int64)
     k = 0
     for cell in range(counts.size):  # cells d*3 + a, each problem in turn
         a = cell % 3
+        start, size = age_offset[a], age_sizes[a]
         for _ in range(counts[cell]):
-            who[k] = by_age[age_offset[a] + np.int64(u[k] * age_sizes[a])]
-            sev[who[k], cell // 3] += severity * (0.5 + u[total + k])
+            j = _pick(cum, start, size, u[k] * cum[start + size - 1])
+            who[k] = by_age[start + j]
+            sev[who[k], cell // 3] += severity * sev_factor[who[k]] * (0.5 + u[total + k])
             k += 1
     for i in who:
         for d in range(4):

@@ -53,6 +53,9 @@ class Tally:
     week_intakes: int = 0  # this week's intakes, and of them caught early
     week_early: int = 0
     care: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CARE_COUNTS, 0.0))
+    groups: dict[str, np.ndarray] = field(default_factory=lambda: {k: np.zeros(3) for k in GROUP_COUNTS})
+    # Residents per income group: fixed for a run, not a running sum (metadata "fixed").
+    group_sizes: np.ndarray = field(default_factory=lambda: np.ones(3), metadata={"fixed": True})
 
     def add_intakes(self, n: int, early: int, severity: float) -> None:
         """Add ``n`` intakes, ``early`` of them caught early, of summed worst severity ``severity``."""
@@ -81,6 +84,23 @@ class Tally:
                 self.sums[key] = self.sums.get(key, 0.0) + value
 
 
+#: What is counted per income group (``Tally.groups``, one value per group of
+#: :data:`model.resident.INCOME_GROUPS`), over the reported weeks: the weekly sums of unmet need
+#: (as ``Tally.unmet``), of self-reliance and of residents with hidden heavy need; help requests
+#: (asked or signalled); referrals to maatwerk and admissions of referred residents (as the care
+#: tracker counts them); and, over the reported calendar years, under-23s and youth care users.
+GROUP_COUNTS: tuple[str, ...] = (
+    "unmet",
+    "self_reliance",
+    "hidden_need",
+    "requests",
+    "referrals",
+    "admitted",
+    "youth",
+    "youth_care",
+)
+
+
 # ---- observing a week ---------------------------------------------------------------------------
 def count_intakes(model: NeighbourhoodModel, idx: np.ndarray) -> None:
     """Record the intake of residents ``idx``: their worst severity, and whether caught early."""
@@ -88,6 +108,38 @@ def count_intakes(model: NeighbourhoodModel, idx: np.ndarray) -> None:
         s = model.pop.smax[idx]
         early = int(np.count_nonzero(s < model.p.heavy_threshold))
         model.tally.add_intakes(int(idx.size), early, float(s.sum()))
+
+
+def count_requests(model: NeighbourhoodModel, asks: np.ndarray, signalled: np.ndarray) -> None:
+    """Record this week's help requests (residents ``asks`` and ``signalled``) per income group."""
+    if model.reporting:
+        income = model.pop.income
+        counts = np.bincount(income[asks], minlength=3) + np.bincount(income[signalled], minlength=3)
+        model.tally.groups["requests"] += counts
+
+
+def count_groups(model: NeighbourhoodModel) -> None:
+    """Add a reported week's unmet need, self-reliance and hidden heavy need per income group."""
+    p, pop = model.p, model.pop
+    sums = _group_week(pop.status, pop.smax, pop.sr, pop.income, p.heavy_threshold, p.signal_floor)
+    for row, name in enumerate(("unmet", "self_reliance", "hidden_need")):
+        model.tally.groups[name] += sums[row]
+
+
+@jit
+def _group_week(status, smax, sr, income, heavy_threshold, signal_floor):
+    """Per income group (columns): unmet need above the signal floor, self-reliance and hidden
+    heavy need (rows), each as :func:`week_counts` counts it for everyone."""
+    out = np.zeros((3, 3))
+    for i in range(status.size):
+        st, s, k = status[i], smax[i], income[i]
+        unsupported = st == NONE or st == VOLUNTEER
+        if (unsupported or st == WAITING) and s >= signal_floor:
+            out[0, k] += s
+        out[1, k] += sr[i]
+        if unsupported and s >= heavy_threshold:
+            out[2, k] += 1.0
+    return out
 
 
 class YouthYear:
@@ -100,8 +152,9 @@ class YouthYear:
     ``youth_support_share``.
     """
 
-    def __init__(self, youth: np.ndarray) -> None:
+    def __init__(self, youth: np.ndarray, income: np.ndarray) -> None:
         self.youth = youth  # the under-23s, in index order
+        self.income = income  # their income groups
         self.any = np.zeros(youth.size, bool)  # any support this year
         self.maatwerk = np.zeros(youth.size, bool)  # maatwerk this year
         self.team_registered = np.zeros(youth.size, bool)  # registered team youth care
@@ -132,6 +185,8 @@ class YouthYear:
                 (registered & ~self.maatwerk).sum(),
             )
             tally.youth_years.append(tuple(int(c) for c in counts))
+            tally.groups["youth"] += np.bincount(self.income, minlength=3)
+            tally.groups["youth_care"] += np.bincount(self.income[registered], minlength=3)
         self.any[:] = False
         self.maatwerk[:] = False
         self.team_registered[:] = False
@@ -152,7 +207,8 @@ def _track_youth(youth, status, heavy, start_week, week, registration_weeks, any
 
 def youth_year(model: NeighbourhoodModel) -> YouthYear:
     """A fresh youth-care year for the model's under-23s."""
-    return YouthYear(model.pop.members[YOUTH])
+    youth = model.pop.members[YOUTH]
+    return YouthYear(youth, model.pop.income[youth])
 
 
 @jit
@@ -234,8 +290,9 @@ class CareTracker:
     def track(self, model: NeighbourhoodModel) -> None:
         """Follow this week's end; add its counts to the tally if the week is reported."""
         pop = model.pop
-        counts = _track_care(
+        counts, groups = _track_care(
             model.week,
+            pop.income,
             pop.status,
             pop.wait_kind,
             pop.smax,
@@ -257,11 +314,14 @@ class CareTracker:
             care = model.tally.care
             for name, value in zip(CARE_COUNTS, counts.tolist(), strict=True):
                 care[name] += value
+            model.tally.groups["referrals"] += groups[0]
+            model.tally.groups["admitted"] += groups[1]
 
 
 @jit
 def _track_care(
     week,
+    income,
     status,
     wait_kind,
     smax,
@@ -279,6 +339,7 @@ def _track_care(
     weight,
 ):
     counts = np.zeros(22)  # in the order of CARE_COUNTS (whole numbers but the last)
+    groups = np.zeros((2, 3))  # referrals and admissions per income group
     for i in range(status.size):
         st = status[i]
         # Referrals: counted in their week; a referral ends when its resident leaves the provider
@@ -287,12 +348,14 @@ def _track_care(
         if referral_week[i] >= 0:
             if referral_week[i] == week:
                 counts[0] += 1
+                groups[0, income[i]] += 1
             if st == WAITING and wait_kind[i] == FOR_PROVIDER:
                 counts[3] += 1
             else:
                 if start_week[i] == week:
                     counts[1] += 1
                     counts[2] += week - referral_week[i]
+                    groups[1, income[i]] += 1
                     admitted_now = True
                 referral_week[i] = -1
         # Maatwerk spells, by the domain served.
@@ -337,4 +400,4 @@ def _track_care(
             had[i] |= _HAD_MAATWERK
         elif st == COLLECTIVE:
             had[i] |= _HAD_GROUP
-    return counts
+    return counts, groups

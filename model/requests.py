@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.compiled import jit
-from model.reporters import count_intakes
+from model.reporters import count_intakes, count_requests
 from model.resident import COLLECTIVE, FOR_INDICATION, FOR_TEAM, NONE, TEAM, VOLUNTEER, join_queue
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def take_requests(model: NeighbourhoodModel) -> tuple[int, int]:
         pop.smax,
         pop.initiative,
     )
+    count_requests(model, asks, signalled)
     if not model.workers:  # pre-2015: the desk takes every application in
         new = np.concatenate([asks, signalled])
         pop.ready_week[new] = week + model.municipality.indication_delay

@@ -41,6 +41,15 @@ AGE_PROFILE = np.array(
     ]
 )
 
+INCOME_GROUPS: tuple[str, ...] = ("low", "middle", "high")
+LOW, MIDDLE, HIGH = range(3)
+# Shares of the income groups: the lowest quintile of standardised disposable household income,
+# the three middle quintiles and the highest (CBS reports by these quintiles; the shares are
+# exact by definition, and each group is given exactly that share of residents, rounded).
+INCOME_SHARES = np.array([0.2, 0.6, 0.2])
+# Which way each group's gap parameter (income_*_gap) shifts it: low +1, middle 0, high -1.
+INCOME_SIDE = np.array([1.0, 0.0, -1.0])
+
 STATUSES: tuple[str, ...] = ("none", "waiting", "team", "maatwerk", "collective", "volunteer")
 NONE, WAITING, TEAM, MAATWERK, COLLECTIVE, VOLUNTEER = range(6)
 # Why a waiting resident waits.
@@ -93,18 +102,27 @@ class Population:
         self.by_age = np.concatenate(self.members)
         self.age_sizes = np.array([m.size for m in self.members])
         self.age_offset = np.concatenate([[0], np.cumsum(self.age_sizes)[:-1]])
+        self.income = income_groups(n, rng)
+        self.income_sizes = np.bincount(self.income, minlength=3)
+        side = INCOME_SIDE[self.income]  # low +1, middle 0, high -1
         self.sev = np.zeros((n, 4))
         self.smax = np.zeros(n)
-        sr = rng.beta(6.0 * p.self_reliance_mean, 6.0 * (1 - p.self_reliance_mean), n)
+        m = np.clip(p.self_reliance_mean - p.income_reliance_gap * side, 0.05, 0.95)
+        sr = rng.beta(6.0 * m, 6.0 * (1 - m))
         self.sr0 = np.clip(sr - 0.1 * (self.age == ELDERLY), 0.02, 0.98)
         self.sr = self.sr0.copy()
-        self.ties0 = rng.beta(2.0, 2.0, n)
+        self.ties0 = np.minimum(rng.beta(2.0, 2.0, n) * (1.0 - p.income_ties_gap * side), 1.0)
         self.ties = self.ties0.copy()
         rm = min(max(p.reluctance_mean, 0.01), 0.99)
         self.reluctance = rng.beta(4.0 * rm, 4.0 * (1 - rm), n)
-        self.threshold = np.clip(
-            p.help_threshold + 0.15 * (self.reluctance - 0.5) + rng.normal(0, 0.08, n), 0.2, 0.95
-        )
+        shift = p.help_threshold + p.income_threshold_gap * side
+        self.threshold = np.clip(shift + 0.15 * (self.reluctance - 0.5) + rng.normal(0, 0.08, n), 0.2, 0.95)
+        # M1: who in an age group gets a new problem (weight, cumulated in by_age order per age
+        # group) and how heavy it is (factor on new_problem_severity), by income group.
+        self.arrival_weight = 1.0 + p.income_arrival_gap * INCOME_SIDE
+        self.severity_factor = severity_factors(p.income_arrival_gap, p.income_severity_gap)
+        self.cum_weight = _cumulated(self.arrival_weight[self.income[self.by_age]], self.age_offset)
+        self.sev_factor = self.severity_factor[self.income]
         self.status = np.zeros(n, np.int8)
         self.wait_kind = np.zeros(n, np.int8)
         self.request_week = np.full(n, -1, np.int32)
@@ -142,6 +160,30 @@ class Population:
     def close(self, idx: np.ndarray) -> None:
         """End support for residents ``idx``: back to no support."""
         _close_all(idx, self.status, self.wait_kind, self.worker, self.provider, self.initiative, self.heavy)
+
+
+def income_groups(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Income group of each of ``n`` residents: exactly :data:`INCOME_SHARES` of them (rounded), at random."""
+    sizes = np.round(INCOME_SHARES * n).astype(np.int64)
+    sizes[MIDDLE] = n - sizes[LOW] - sizes[HIGH]
+    return np.repeat(np.arange(3, dtype=np.int8), sizes)[rng.permutation(n)]
+
+
+def severity_factors(arrival_gap: float, severity_gap: float) -> np.ndarray:
+    """M1: the factor on ``new_problem_severity`` per income group, ``1 + side x severity_gap``
+    rescaled so that its mean over new problems (groups weighted by share x arrival weight) is 1."""
+    raw = 1.0 + severity_gap * INCOME_SIDE
+    weight = INCOME_SHARES * (1.0 + arrival_gap * INCOME_SIDE)
+    return raw * weight.sum() / (raw * weight).sum()
+
+
+def _cumulated(weights: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``weights`` restarting at each age group's ``offset`` (by_age order)."""
+    out = np.empty(weights.size)
+    bounds = [*offset.tolist(), weights.size]
+    for a in range(len(offset)):
+        out[bounds[a] : bounds[a + 1]] = np.cumsum(weights[bounds[a] : bounds[a + 1]])
+    return out
 
 
 # ---- moves between support states, one resident at a time (used by every mechanism's loops) ----

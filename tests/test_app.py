@@ -213,6 +213,7 @@ DRAWINGS = [
     figures.draw_prevention,
     figures.draw_residents,
     figures.draw_costs,
+    figures.draw_income,
 ]
 
 
@@ -285,7 +286,8 @@ def test_this_week_is_the_last_weeks_summary_and_mean_so_far_the_runs_summary():
 
 
 def test_yearly_fields_show_a_dash_until_a_calendar_year_has_closed():
-    assert summary.YEARLY == {"youth_support_share", "youth_care_share", "youth_care_team_share"}
+    by_group = {f"youth_care_share_{g}" for g in ("low", "middle", "high")}
+    assert summary.YEARLY == {"youth_support_share", "youth_care_share", "youth_care_team_share", *by_group}
     model = small_model(weeks=80)
     model.step()
     assert _rows(model)["youth_care_share"][1:3] == ("", summary.DASH)
@@ -307,6 +309,8 @@ def test_tally_since_is_the_difference_between_two_copies_of_a_tally():
     assert (week.weeks, week.requests, week.youth_years) == (1, 4, [(4, 3, 2, 1)])
     assert week.sums == {"waiting": 4.0, "volunteers": 1.0}
     assert week.removed == {"own": 0.0, "neighbours": 0.0, "support": 0.0}
+    sized = Tally(group_sizes=np.array([2.0, 6.0, 2.0]))
+    assert summary.tally_since(sized, Tally(group_sizes=sized.group_sizes)).group_sizes.tolist() == [2, 6, 2]
 
 
 # ---- the package's code ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation on a small neighbourhood: DESIGN section 7, P1-P7.
+"""Pattern-oriented validation on a small neighbourhood: DESIGN section 7, P1-P8.
 
 Every check carries its kind from ``calibration/targets.toml``: verification (a rule imposes the
 pattern; the check shows the code does what the rule says) or validation (it emerges).
@@ -46,6 +46,14 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
         " steering lowers unmet need by 10.0% [-21.0, +1.0] on the twelve seeds of wijkteam validate"
         " (the interval includes 0) and by less than 10% on the six seeds here. Reported, not tuned."
     ),
+    ("P8", "youth_care_share_low"): (
+        "the model gives the opposite of the CPB note: in a team's first three years, outreach lowers"
+        " registered youth care use of the low income group from 0.175 to 0.130, -25.5% [-29.9, -21.0],"
+        " on the twelve seeds of wijkteam validate (5,000 residents), while their inflow rises by 64%"
+        " and under-23s with any support rise (0.126 -> 0.194): need found early gets light team"
+        " support that resolves it, so their referrals to maatwerk fall by two thirds (79 -> 26 per"
+        " 1,000 a year). Reported, not tuned."
+    ),
 }
 
 
@@ -89,4 +97,4 @@ def test_pattern(results, key):
 
 def test_every_pattern_of_the_design_is_checked():
     ids = {p.id.rstrip("b") for p in TARGETS.patterns}
-    assert ids == {f"P{i}" for i in range(1, 8)}
+    assert ids == {f"P{i}" for i in range(1, 9)}

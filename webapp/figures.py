@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from experiments.labels import output_label
 from model import NeighbourhoodModel
-from model.outputs import display_unit
+from model.outputs import INCOME_LABELS, display_unit
 from model.payers import PAYERS
 from model.resident import DOMAINS, STATUSES
 
@@ -61,6 +61,8 @@ PAYER_SHORT = {
     "insurers_zvw": "insurers (Zvw)",
     "wlz": "Wlz",
 }
+#: Income groups, from low (dark) to high (light).
+INCOME_COLOURS = {"low": "#4b2991", "middle": "#c0369d", "high": "#fa8c5a"}
 
 
 # ---- the map: residents in street order, block by block ----------------------------------
@@ -392,6 +394,39 @@ def draw_residents(model: NeighbourhoodModel) -> Figure:
     if weeks.size:
         lo = float(np.nanmin(s["self_reliance_mean"]))
         a1.set_ylim(max(0.0, lo - 0.05), min(1.0, float(np.nanmax(s["self_reliance_mean"])) + 0.05))
+    return fig
+
+
+def draw_income(model: NeighbourhoodModel) -> Figure:
+    """Unmet need by income group so far (issue 17), with its concentration index by income."""
+    fig, (ax,) = _new_kpi_figure("Unmet need by income group (mean so far)", ncols=1)
+    reported = bool(model.now) and model.tally.weeks > 0
+    s = model.summary() if reported else {}
+    groups = list(INCOME_LABELS)
+    values = [s.get(f"unmet_need_per_1000_year_{g}", 0.0) for g in groups]
+    ax.bar(range(len(groups)), values, color=[INCOME_COLOURS[g] for g in groups], width=0.6)
+    ax.set_xticks(range(len(groups)), [INCOME_LABELS[g] for g in groups], fontsize=8)
+    ax.set_ylabel(display_unit("unmet_need_per_1000_year_low"), fontsize=8.5)
+    ax.tick_params(labelsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    if reported:
+        ci, ratio = s["unmet_need_concentration_index"], s["unmet_need_ratio_low_high"]
+        ax.set_title(
+            f"low / high income: {ratio:.2f}; concentration index {ci:+.2f}"
+            " (below 0: with the lower incomes)",
+            fontsize=9,
+        )
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "press Step or \u25b6",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="0.5",
+            fontsize=9,
+        )
     return fig
 
 

@@ -91,6 +91,7 @@ COMPONENTS = [
     _figure_component(figures.draw_prevention),
     _figure_component(figures.draw_costs),
     _figure_component(figures.draw_residents),
+    _figure_component(figures.draw_income),
     About,
 ]
 

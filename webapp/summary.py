@@ -35,7 +35,10 @@ def _closed_years(tally: Tally) -> int:
 def _yearly_fields() -> frozenset[str]:
     """Summary fields that change only when a calendar year closes (probed on two small tallies)."""
     without = summarise(Tally(weeks=1), 1000, 0.0)
-    with_year = summarise(Tally(weeks=1, youth_years=[(4, 3, 2, 1)]), 1000, 0.0)
+    year = Tally(weeks=1, youth_years=[(4, 3, 2, 1)])
+    year.groups["youth"] += 4.0
+    year.groups["youth_care"] += 2.0
+    with_year = summarise(year, 1000, 0.0)
     return frozenset(k for k in without if without[k] != with_year[k])
 
 
@@ -44,7 +47,8 @@ YEARLY: frozenset[str] = _yearly_fields()
 
 
 def tally_since(now: Tally, before: Tally) -> Tally:
-    """The tally of the weeks between ``before`` and ``now`` (a copy of the same tally, taken earlier)."""
+    """The tally of the weeks between ``before`` and ``now`` (a copy of the same tally, taken earlier);
+    fields marked fixed (the income groups' sizes) are kept as they are."""
 
     def minus(a: Any, b: Any) -> Any:
         if isinstance(a, dict):
@@ -54,7 +58,12 @@ def tally_since(now: Tally, before: Tally) -> Tally:
         return a - b
 
     return Tally(
-        **{f.name: minus(getattr(now, f.name), getattr(before, f.name)) for f in dataclasses.fields(now)}
+        **{
+            f.name: getattr(now, f.name)
+            if f.metadata.get("fixed")
+            else minus(getattr(now, f.name), getattr(before, f.name))
+            for f in dataclasses.fields(now)
+        }
     )
 
 

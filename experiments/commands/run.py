@@ -15,7 +15,7 @@ from experiments.options import (
     execute_kwargs,
     setup_kwargs,
 )
-from experiments.plots import plot_kpis, plot_payback, plot_payers, plot_series
+from experiments.plots import plot_income_groups, plot_kpis, plot_payback, plot_payers, plot_series
 from experiments.report import (
     payback_baseline,
     scenario_ledgers,
@@ -83,6 +83,7 @@ def run_command(args: argparse.Namespace) -> int:
     payers_fig = plot_payers(scenario_ledgers(outcome.series, outcome.runs), titles, out / "payers.png")
     payback_fig = plot_payback(paybacks, titles, baseline, out / "payback.png") if baseline else None
     figures += [f for f in (payers_fig, payback_fig) if f]
+    figures.append(plot_income_groups(outcome.runs, titles, out / "income_groups.png"))
     report = write_report(
         out / "report.md",
         outcome.runs,
