@@ -101,10 +101,12 @@ class Residents:
         self.zrm = np.zeros((3, n), np.int8)
         self.help = np.zeros(n, np.int8)
         self.sr_start = np.zeros(n)
+        self.income = np.zeros(n, np.int8)  # all in the low income group
 
     def week(self, week, weight=0.5):
-        counts = _track_care(
+        counts, groups = _track_care(
             week,
+            self.income,
             self.status,
             self.wait_kind,
             self.smax,
@@ -121,6 +123,8 @@ class Residents:
             self.sr_start,
             weight,
         )
+        # Referrals and admissions by income group: here everyone is in the low group.
+        assert groups[:, 1:].sum() == 0 and groups[:, 0].tolist() == [counts[0], counts[1]]
         return dict(zip(CARE_COUNTS, counts.tolist(), strict=True))
 
 

@@ -86,7 +86,8 @@ def test_youth_registration_threshold_changes_only_the_youth_care_kpis():
     """Registration is an observation rule: it moves the registered youth-care KPIs only."""
     short, _ = run(seed=3, collect=False, youth_registration_weeks=4, **SMALL)
     long, _ = run(seed=3, collect=False, youth_registration_weeks=52, **SMALL)
-    kpis = {"youth_care_share", "youth_care_team_share"}
+    by_group = {f"youth_care_share_{g}" for g in ("low", "middle", "high")}
+    kpis = {"youth_care_share", "youth_care_team_share", *by_group}
     assert {k: v for k, v in short.items() if k not in kpis} == {
         k: v for k, v in long.items() if k not in kpis
     }
