@@ -71,6 +71,9 @@ GENERATED = (
     "second_order.csv",
     "tipping_grid.csv",
     "tipping_boundary.csv",
+    "world_effects.csv",
+    "ensemble_summary.csv",
+    "ensemble_effects.png",
 )
 #: Marks of a folder written by the earlier store of Parquet part files.
 LEGACY = ("parts", "manifest.json", "runs.parquet")

@@ -152,6 +152,17 @@ class Output:
     aggregation: Aggregation | None = None  # summary fields only
     percent: bool = False  # a share, shown in per cent in figures and tables
     panel: bool = False  # a panel of the scenario comparison figure (``experiments.plots``)
+    #: Which direction is better for residents or the municipality ("lower", "higher"), or
+    #: ``None`` for a value that describes the system without being good or bad in itself
+    #: (a process measure, a composition, a count that rises with both need and help). Used to
+    #: count the plausible worlds in which a scenario is better (``experiments.ensemble``).
+    better: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.better not in ("lower", "higher", None):
+            raise ValueError(
+                f"Output {self.name}: better = {self.better!r}; allowed: 'lower', 'higher', None"
+            )
 
 
 _PER_1000 = "per 1,000 residents"
@@ -262,6 +273,7 @@ SUMMARY: tuple[Output, ...] = (
         "Requests that came from early signalling.",
         ratio("signalled", "requests"),
         percent=True,
+        better="higher",
     ),
     Output(
         "caught_early_share",
@@ -271,6 +283,7 @@ SUMMARY: tuple[Output, ...] = (
         ratio("intakes_early", "intakes"),
         percent=True,
         panel=True,
+        better="higher",
     ),
     Output(
         "escalations_per_1000_year",
@@ -280,6 +293,7 @@ SUMMARY: tuple[Output, ...] = (
         " continuity; decided need is `referrals_per_1000_year`.",
         count_per_1000_year("maatwerk_starts"),
         panel=True,
+        better="lower",
     ),
     Output(
         "referrals_per_1000_year",
@@ -290,6 +304,7 @@ SUMMARY: tuple[Output, ...] = (
         " is free.",
         care_per_1000_year("referrals"),
         panel=True,
+        better="lower",
     ),
     Output(
         "maatwerk_waiting_per_1000",
@@ -298,6 +313,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean residents referred to maatwerk and waiting for a provider's place.",
         care_stock_per_1000("maatwerk_waiting"),
         panel=True,
+        better="lower",
     ),
     Output(
         "maatwerk_wait_weeks_mean",
@@ -306,6 +322,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean weeks from referral to admission, over the referred residents admitted.",
         care_ratio("maatwerk_wait_weeks", "admitted"),
         panel=True,
+        better="lower",
     ),
     Output(
         "intake_severity_mean",
@@ -313,6 +330,7 @@ SUMMARY: tuple[Output, ...] = (
         "Severity at intake",
         "Mean worst-domain severity at intake.",
         ratio("intake_severity", "intakes"),
+        better="lower",
     ),
     Output(
         "self_reliance_mean",
@@ -321,6 +339,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean self-reliance over residents and weeks.",
         weekly_mean("self_reliance_mean"),
         panel=True,
+        better="higher",
     ),
     Output(
         "problems_resolved_per_1000_year",
@@ -354,6 +373,7 @@ SUMMARY: tuple[Output, ...] = (
         " from 0.25, else 3).",
         care_ratio("zrm_close", "problems_closed"),
         panel=True,
+        better="higher",
     ),
     Output(
         "zrm_change_mean",
@@ -362,6 +382,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean change in ZRM level from problem start to close, over the problems resolved in the period.",
         care_ratio("zrm_close", "problems_closed", offset="zrm_start"),
         panel=True,
+        better="higher",
     ),
     Output(
         "problem_self_reliance_gain_mean",
@@ -371,6 +392,7 @@ SUMMARY: tuple[Output, ...] = (
         " period (M8: own strength's share of solving, collective settings, long dependence).",
         care_ratio("sr_gain", "problems_closed"),
         panel=True,
+        better="higher",
     ),
     Output(
         "resolved_own_share",
@@ -381,6 +403,7 @@ SUMMARY: tuple[Output, ...] = (
         care_ratio("closed_own", "problems_closed"),
         percent=True,
         panel=True,
+        better="higher",
     ),
     Output(
         "neighbour_share_of_need",
@@ -395,6 +418,7 @@ SUMMARY: tuple[Output, ...] = (
         "Waiting list",
         "Mean residents on a waiting list.",
         weekly_mean_per_1000("waiting"),
+        better="lower",
     ),
     Output(
         "wait_weeks_mean",
@@ -403,6 +427,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean time from request to the start of support.",
         ratio("wait_weeks", "supports_started"),
         panel=True,
+        better="lower",
     ),
     Output(
         "caseload_per_fte",
@@ -427,6 +452,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean share of overloaded workers.",
         weekly_mean("overloaded_share"),
         percent=True,
+        better="lower",
     ),
     Output(
         "initiatives_active",
@@ -523,6 +549,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean residents with heavy need and no support.",
         weekly_mean_per_1000("hidden_need"),
         panel=True,
+        better="lower",
     ),
     Output(
         "unmet_need_per_1000_year",
@@ -531,6 +558,7 @@ SUMMARY: tuple[Output, ...] = (
         "Severity of residents above the signal floor without support, summed over weeks.",
         count_per_1000_year("unmet"),
         panel=True,
+        better="lower",
     ),
     Output(
         "cost_team_per_resident_year",
@@ -554,6 +582,7 @@ SUMMARY: tuple[Output, ...] = (
         "Total cost.",
         Aggregation("sum of the three costs", Totals.cost_total),
         panel=True,
+        better="lower",
     ),
     Output(
         "budget_balance_per_resident_year",
@@ -561,6 +590,7 @@ SUMMARY: tuple[Output, ...] = (
         "Budget balance",
         "Budget minus total cost.",
         Aggregation("budget_per_resident - total cost", lambda t: t.budget_per_resident - t.cost_total()),
+        better="higher",
     ),
     Output(
         "reported_weeks",
