@@ -135,7 +135,7 @@ def world_effects(runs: pd.DataFrame, reference: str, kpis: Sequence[str] | None
         ["member", "scenario"], sort=False
     ):
         treat = sub.set_index(["member", "replicate"])[kpis]
-        paired = treat.join(base, how="inner", lsuffix="_t", rsuffix="_b")
+        paired = treat.merge(base, left_index=True, right_index=True, suffixes=("_t", "_b"))
         for kpi in kpis:
             t, b = paired[f"{kpi}_t"].to_numpy(float), paired[f"{kpi}_b"].to_numpy(float)
             keep = np.isfinite(t) & np.isfinite(b)
