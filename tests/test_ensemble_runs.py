@@ -156,3 +156,81 @@ def test_unknown_reference_is_one_line(tmp_path, capsys):
     argv = ["run", "mandate", "success_conditions", "--ensemble", str(folder), "--reference", "typical_2019"]
     assert main([*argv, *TINY, "--out", str(tmp_path / "out")]) == 2
     assert "not among the scenarios run" in capsys.readouterr().err
+
+
+# ---- wijkteam validate --ensemble ------------------------------------------------------------------
+def _result(effect: float, baseline: float = 0.0, passed: bool = False):
+    from calibration.patterns import PatternResult
+
+    return PatternResult(
+        pattern="X", title="t", source="s", contrast="c", kpi="k", baseline=baseline, treatment=0.0,
+        effect=effect, ci_low=math.nan, ci_high=math.nan, criterion="", n=2, passed=passed,
+    )  # fmt: skip
+
+
+def test_world_rule_is_the_mean_effect_against_the_criterion():
+    from calibration.patterns import world_holds
+    from calibration.targets import Check, Pattern
+
+    down = Check(kpi="k", direction="decrease", min_effect=0.05)
+    contrast = Pattern(id="X", title="t", source="s", kind="contrast", checks=(down,))
+    assert world_holds(contrast, down, _result(-0.06), {})
+    assert not world_holds(contrast, down, _result(-0.04), {})
+    assert not world_holds(contrast, down, _result(math.nan), {})
+    up = Check(kpi="k", direction="increase", min_effect=0.1)
+    assert world_holds(contrast, up, _result(0.1), {}) and not world_holds(contrast, up, _result(-0.5), {})
+    below = Check(kpi="k", below=0.5)
+    level = Pattern(id="X", title="t", source="s", kind="level", checks=(below,))
+    assert world_holds(level, below, _result(0.4), {}) and not world_holds(level, below, _result(0.5), {})
+    steep = Check(kpi="k", min_effect=2.0, trapped_below=0.5)
+    curve = Pattern(id="X", title="t", source="s", kind="curve", checks=(steep,))
+    target = {"collective_time_target": 0.4}  # trapped at or below 0.2
+    assert world_holds(curve, steep, _result(3.0, baseline=0.1), target)
+    assert not world_holds(curve, steep, _result(3.0, baseline=0.3), target)
+    assert not world_holds(curve, steep, _result(1.5, baseline=0.1), target)
+
+
+def test_pattern_shares_on_a_hand_made_table():
+    from calibration.patterns import world_shares
+
+    table = pd.DataFrame(
+        {
+            "member": [0, 1, 2, 3, 0, 1, 2, 3],
+            "pattern": ["P1"] * 4 + ["P9"] * 4,
+            "title": ["t"] * 8,
+            "kpi": ["a"] * 4 + ["b"] * 4,
+            "kind": ["validation"] * 8,
+            "criterion": ["c"] * 8,
+            "effect": [-0.1, -0.2, 0.1, -0.3, 1.0, 2.0, 3.0, 4.0],
+            "holds": [True, True, False, True, False, False, False, True],
+            "passed": [False, True, False, False, False, False, False, False],
+            "n": [2] * 8,
+        }
+    )
+    shares = world_shares(table).set_index("pattern")
+    assert shares.loc["P1", "share_holds"] == pytest.approx(0.75)
+    assert shares.loc["P1", "share_passed"] == pytest.approx(0.25)
+    assert shares.loc["P9", "share_holds"] == pytest.approx(0.25)  # generic over the file's patterns
+    assert shares.loc["P9", "median"] == pytest.approx(2.5) and shares.loc["P9", "seeds"] == 2
+    assert shares.loc["P9", "low"] == pytest.approx(np.quantile([1.0, 2.0, 3.0, 4.0], 0.05))
+
+
+def test_validate_ensemble_end_to_end(tmp_path, capsys):
+    folder = save_ensemble(tmp_path / "ens", from_ranges(2, seed=3))
+    out = tmp_path / "val"
+    argv = ["validate", "--ensemble", str(folder), "--patterns", "P5", "--seeds", "1", *TINY]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "P5" in printed and "of 2)" in printed
+    worlds = pd.read_csv(out / "world_patterns.csv")
+    assert sorted(set(worlds["member"])) == [0, 1] and set(worlds["pattern"]) == {"P5"}
+    shares = pd.read_csv(out / "pattern_shares.csv")
+    assert shares["worlds"].iloc[0] == 2 and shares["seeds"].iloc[0] == 1
+    assert "Rule" in (out / "report.md").read_text()
+
+
+def test_validate_bad_ensemble_path_is_one_line(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert main(["validate", "--ensemble", str(missing), *TINY, "--out", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0]
