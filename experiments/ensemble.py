@@ -175,7 +175,8 @@ def summarise(effects: pd.DataFrame, interval: tuple[float, float] = INTERVAL) -
     Columns: ``worlds`` (members with an effect), ``median``, ``low`` and ``high`` (the
     ``interval`` quantiles of the per-world effects: 5% and 95% by default), ``better`` (the
     output table's direction), ``share_better`` (worlds whose effect has the better sign; NaN
-    without a direction), ``share_better_clear`` (worlds whose effect is better by more than
+    without a direction), ``share_worse`` (the worse sign; the other worlds are ties),
+    ``share_better_clear`` (worlds whose effect is better by more than
     1.645 replicate standard errors: better beyond that world's replicate noise; NaN with
     one replicate), ``noise_se`` (median replicate standard error of a world's effect) and
     ``spread_sd`` (standard deviation of the per-world effects).
@@ -190,9 +191,10 @@ def summarise(effects: pd.DataFrame, interval: tuple[float, float] = INTERVAL) -
         n = int(e.size)
         if n and not math.isnan(sign):
             share = float(np.mean(sign * e > 0))
+            worse = float(np.mean(sign * e < 0))
             clear = float(np.mean(sign * e - 1.645 * se > 0)) if np.isfinite(se).all() else math.nan
         else:
-            share = clear = math.nan
+            share = worse = clear = math.nan
         low, high = (float(v) for v in np.quantile(e, interval)) if n else (math.nan, math.nan)
         rows.append(
             {
@@ -204,6 +206,7 @@ def summarise(effects: pd.DataFrame, interval: tuple[float, float] = INTERVAL) -
                 "high": high,
                 "better": OUTPUTS[kpi].better if kpi in OUTPUTS else None,
                 "share_better": share,
+                "share_worse": worse,
                 "share_better_clear": clear,
                 "noise_se": float(np.nanmedian(se)) if n and np.isfinite(se).any() else math.nan,
                 "spread_sd": float(e.std(ddof=1)) if n > 1 else math.nan,
@@ -402,6 +405,7 @@ world's effect is the mean over its replicates of the paired difference with the
   (`noise SE`). Where the spread across worlds is much wider than the noise SE, the interval
   is parameter uncertainty; where they are similar, more replicates per world would narrow it.
   "Clearly better" counts the worlds better by more than 1.645 noise SE (one-sided 95%).
+  Worlds neither better nor worse are ties (e.g. no admissions in either scenario).
 - A share near 50% means the conclusion depends on the assumptions; near 0% or 100%, it
   survives them. `wijkteam sa ... --params behaviour` names the assumptions that decide it.
 """
@@ -425,8 +429,8 @@ def summary_table(result: EnsembleResult, kpi: str) -> str:
     sub = result.summary[result.summary["kpi"] == kpi].set_index("scenario")
     lines = [
         f"| scenario | median effect ({unit}) | 90% interval across worlds | noise SE of a world | "
-        "better in | clearly better in |",
-        "|---|---|---|---|---|---|",
+        "better in | worse in | clearly better in |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in result.scenarios:
         if s.name not in sub.index:
@@ -435,7 +439,8 @@ def summary_table(result: EnsembleResult, kpi: str) -> str:
         lines.append(
             f"| {s.title} | {_num(r['median'] * scale)} | "
             f"{_num(r['low'] * scale)} to {_num(r['high'] * scale)} | "
-            f"{_num(r['noise_se'] * scale)} | {_pct(r['share_better'])} | {_pct(r['share_better_clear'])} |"
+            f"{_num(r['noise_se'] * scale)} | {_pct(r['share_better'])} | {_pct(r['share_worse'])} | "
+            f"{_pct(r['share_better_clear'])} |"
         )
     return "\n".join(lines)
 

@@ -64,7 +64,7 @@ def test_shares_and_intervals_on_a_hand_made_table():
     summary = summarise(world_effects(_runs(values), "ref", ["escalations_per_1000_year"]))
     row = summary.iloc[0]
     assert row["worlds"] == 20
-    assert row["share_better"] == pytest.approx(0.75)
+    assert row["share_better"] == pytest.approx(0.75) and row["share_worse"] == pytest.approx(0.25)
     assert row["share_better_clear"] == pytest.approx(0.75)  # no replicate noise: every world is clear
     assert row["median"] == pytest.approx(np.median(effects))
     assert row["low"] == pytest.approx(np.quantile(effects, 0.05))
@@ -75,9 +75,10 @@ def test_shares_and_intervals_on_a_hand_made_table():
 
 def test_noisy_worlds_are_better_but_not_clearly_better():
     values = {(0, "ref"): [10.0, 20.0], (0, "a"): [9.0, 20.0], (1, "ref"): [10.0, 10.0], (1, "a"): [9.0, 9.0]}
+    values[(2, "ref")], values[(2, "a")] = [0.0, 0.0], [0.0, 0.0]  # a tie: neither better nor worse
     row = summarise(world_effects(_runs(values), "ref", ["escalations_per_1000_year"])).iloc[0]
-    assert row["share_better"] == pytest.approx(1.0)
-    assert row["share_better_clear"] == pytest.approx(0.5)  # world 0: -0.5 with SE 0.5
+    assert row["share_better"] == pytest.approx(2 / 3) and row["share_worse"] == 0.0
+    assert row["share_better_clear"] == pytest.approx(1 / 3)  # world 0: -0.5 with SE 0.5; world 2 a tie
 
 
 def test_direction_comes_from_the_output_table():
