@@ -83,8 +83,9 @@ def ensemble_tasks(
 ) -> list[Task]:
     """One task per member, scenario and replicate; tagged with ``member`` and ``scenario``.
 
-    A run's parameters are the setup, then the member's overrides, then the scenario's (a
-    scenario that sets a parameter the ensemble varies wins: see :func:`overridden`).
+    A run's parameters are the member's overrides, then the scenario's (a scenario that sets a
+    parameter the ensemble varies wins: see :func:`overridden`), then ``setup`` (the size asked
+    for wins over any the ensemble fixes).
     Raises ``ParameterError`` for a value out of range before anything runs.
     """
     if replicates < 1:
@@ -92,7 +93,7 @@ def ensemble_tasks(
     tasks: list[Task] = []
     for m, (member, overrides) in enumerate(ensemble.iter_overrides()):
         for s, scenario in enumerate(scenarios):
-            params = validate({**(setup or {}), **overrides, **scenario.params}).overrides()
+            params = validate({**overrides, **scenario.params, **(setup or {})}).overrides()
             point = m * len(scenarios) + s
             for r in range(replicates):
                 tasks.append(

@@ -109,6 +109,11 @@ def test_common_random_numbers_across_scenarios_within_a_member():
     name = next(p for p in ens.parameters if p not in scenarios[1].params)
     assert first.params[name] == pytest.approx(ens.overrides(1)[name])
     assert first.params["mandate"] == scenarios[1].params["mandate"]
+    # the size asked for wins over one the ensemble fixes
+    sized = ensemble_tasks(
+        from_ranges(1, seed=5, fixed={"n_residents": 2000}), scenarios[:1], 1, 0, {"n_residents": 300}
+    )
+    assert sized[0].params["n_residents"] == 300
 
 
 def test_run_ensemble_end_to_end_on_three_members(tmp_path, capsys):
