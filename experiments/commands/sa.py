@@ -185,7 +185,7 @@ def _contrast(text: str) -> tuple[str, str] | None:
 
 
 def emulate_command(args: argparse.Namespace) -> int:
-    from experiments.sensitivity.emulator import run_emulated, write_emulated
+    from experiments.sensitivity.emulator import POOR_R2, run_emulated, write_emulated
 
     start = time.monotonic()
     setup = setup_kwargs(args)
@@ -212,6 +212,12 @@ def emulate_command(args: argparse.Namespace) -> int:
         d = result.deciders(output, 3)
         top = ", ".join(f"{r.parameter} (ST {r.ST:.2f})" for r in d.itertuples())
         print(f"  {output_label(output)}: R2 {float(d['r2'].iloc[0]):.2f}; {top}")
+    poor = result.fit[~(result.fit["r2"] >= POOR_R2)]
+    if not poor.empty:
+        print(
+            f"wijkteam: warning: emulator R2 below {POOR_R2} for {', '.join(poor['output'])}: its indices "
+            "are not to be trusted (see report.md); add design points (--n) or analyse fewer parameters"
+        )
     return 1 if outcome.failed else 0
 
 

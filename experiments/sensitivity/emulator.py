@@ -339,6 +339,22 @@ def plot_indices(result: EmulatorResult, path: Path, top: int = 10) -> Path:
     return path
 
 
+def fit_note(r2: float) -> str:
+    """What the emulator's out-of-sample R² allows the report to say."""
+    if not r2 > 0:
+        return (
+            ": the emulator predicts new points no better than their mean, so the indices, main effects and "
+            "the emulated share below are not evidence of anything; run a larger design (hundreds of points "
+            "for ~80 parameters) or fewer parameters."
+        )
+    if r2 < POOR_R2:
+        return (
+            f" (below {POOR_R2}): the emulator misses much of the response; trust the ranking below only "
+            "loosely and add design points or replicates."
+        )
+    return "."
+
+
 def report_text(result: EmulatorResult, command: str, figure: Path | None, setup: Mapping[str, Any]) -> str:
     n = len(result.design)
     lines = [
@@ -369,13 +385,7 @@ def report_text(result: EmulatorResult, command: str, figure: Path | None, setup
             f"Negative (the treatment lowers it) in {100 * s['direct_negative']:.0f}% of the {n} direct "
             f"design points and {100 * s['emulated_negative']:.0f}% of the emulated prior; median of the "
             "direct points "
-            f"{s['direct_median'] * scale:+.3g} {unit_text}. Emulator R² = {r2:.2f}"
-            + (
-                f" (below {POOR_R2}: the emulator misses much of the response, trust the ranking below only "
-                "loosely; add design points or replicates)."
-                if not r2 >= POOR_R2
-                else "."
-            ),
+            f"{s['direct_median'] * scale:+.3g} {unit_text}. Emulator R² = {r2:.2f}{fit_note(r2)}",
             "",
             f"| rank | parameter | ST | S1 | main effect ({unit_text}, low to high third) |",
             "|---|---|---|---|---|",
