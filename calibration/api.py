@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from calibration import fit as fitting
-from calibration.patterns import PatternResult, results_table, run_patterns
+from calibration.patterns import PatternResult, results_table, run_patterns, world_shares, world_table
 from calibration.runs import Simulator, crn_seeds
 from calibration.targets import TargetSet, load_targets
 from model.params import REGISTRY
@@ -121,6 +121,68 @@ def validate(
         patterns=results,
         runs=runs,
         where=where,
+        runs_done=done,
+        runs_failed=failed,
+        started=started,
+        elapsed_s=time.monotonic() - t0,
+    )
+
+
+@dataclass
+class EnsembleValidation:
+    """The pattern checks in every world of a plausible ensemble (``wijkteam validate --ensemble``).
+
+    ``worlds`` has one row per member and check (:func:`calibration.patterns.world_table`);
+    :meth:`to_df` the share of worlds in which each check holds
+    (:func:`calibration.patterns.world_shares`). ``seeds`` are the same in every world.
+    """
+
+    targets: TargetSet
+    setup: dict[str, int]
+    seeds: list[int]
+    members: int
+    source: str
+    ensemble_meta: dict[str, Any]
+    worlds: pd.DataFrame
+    runs_done: int
+    runs_failed: int
+    started: str
+    elapsed_s: float
+
+    def to_df(self) -> pd.DataFrame:
+        """Per check: the share of worlds in which it holds, the strict share and the effects."""
+        return world_shares(self.worlds)
+
+
+def validate_ensemble(
+    ensemble: Any,
+    targets: TargetSet | None = None,
+    setup: Mapping[str, int] | None = None,
+    seeds: Sequence[int] | None = None,
+    workers: int | None = None,
+    only: Sequence[str] | None = None,
+    source: str = "in memory",
+) -> EnsembleValidation:
+    """Run the pattern checks in every member of ``ensemble`` (a :class:`calibration.ensemble.Ensemble`).
+
+    Each member's parameters apply to every scenario of every pattern (a pattern's own overrides
+    win); ``seeds`` (default: two from the file's base seed) are the same in every world.
+    """
+    targets = load_targets() if targets is None else targets
+    setup = dict(setup) if setup is not None else setup_for(targets, "validate")
+    seeds = list(seeds) if seeds is not None else seeds_for(targets, "validate", 2)
+    started, t0 = now(), time.monotonic()
+    with Simulator(setup, workers) as sim:
+        worlds = world_table(targets, sim, seeds, list(ensemble.iter_overrides()), only)
+        done, failed = sim.runs_done, sim.runs_failed
+    return EnsembleValidation(
+        targets=targets,
+        setup=setup,
+        seeds=seeds,
+        members=len(ensemble),
+        source=source,
+        ensemble_meta=dict(ensemble.meta),
+        worlds=worlds,
         runs_done=done,
         runs_failed=failed,
         started=started,

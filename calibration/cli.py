@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from calibration.api import calibrate, seeds_for, setup_for, validate
+from calibration.api import calibrate, seeds_for, setup_for, validate, validate_ensemble
 from calibration.report import write_calibration, write_validation
 from calibration.targets import TargetsError, TargetSet, load_targets
 from calibration.text import text_table
@@ -101,6 +101,14 @@ def _register_validate(subparsers: argparse._SubParsersAction) -> None:
         help="apply the fitted values of a calibration folder (DIR/fitted_values.json) to "
         "every scenario; --set values override them",
     )
+    val.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="check the patterns in every member of the plausible ensemble in DIR (from `wijkteam "
+        "calibrate`) and report the share of worlds in which each holds (a world: the mean over its "
+        "seeds reaches the criterion; default 2 seeds per world, the same in every world); default "
+        "--out results/validation-ensemble",
+    )
     _common(val, "results/validation", "validate")
     val.set_defaults(func=validate_command)
 
@@ -169,6 +177,8 @@ def validate_command(args: argparse.Namespace) -> int:
             from model import ParameterError
 
             raise ParameterError(f"unknown pattern id(s): {', '.join(sorted(unknown))}")
+    if args.ensemble:
+        return _validate_ensemble(args, targets, only)
     out = Path(args.out)
     setup, seeds = _setup(args, targets), _seeds(args, targets)
     base = _base_values(args)
@@ -177,6 +187,31 @@ def validate_command(args: argparse.Namespace) -> int:
     print(text_table(result.patterns))
     print(f"\n{result.n_passed} of {len(result.patterns)} checks pass; results in {out}/")
     return 0 if result.passed else 1
+
+
+def _validate_ensemble(args: argparse.Namespace, targets: TargetSet, only: list[str] | None) -> int:
+    """``wijkteam validate --ensemble DIR``: the share of worlds in which each pattern holds."""
+    from calibration.ensemble_report import shares_text, write_ensemble_validation
+    from experiments.ensemble import resolve_ensemble
+
+    if args.fitted or args.set_values:
+        raise CommandError("--ensemble takes each world's parameters from the ensemble: drop --fitted/--set")
+    try:
+        ensemble, source = resolve_ensemble(args.ensemble)
+    except ValueError as exc:  # EnsembleError: one line naming the folder or the bad value
+        raise CommandError(str(exc)) from None
+    out = Path(args.out if args.out != "results/validation" else "results/validation-ensemble")
+    seeds = seeds_for(targets, "validate", args.seeds or 2, args.seed)
+    result = validate_ensemble(
+        ensemble, targets, _setup(args, targets), seeds, args.workers, only, source=source
+    )
+    write_ensemble_validation(result, out, getattr(args, "command_line", "wijkteam validate"))
+    print(shares_text(result))
+    print(
+        f"\n{result.members} worlds x {len(seeds)} seeds: {result.runs_done} runs "
+        f"({result.runs_failed} failed) in {result.elapsed_s / 60:.1f} min; results in {out}/"
+    )
+    return 1 if result.runs_failed else 0
 
 
 def _base_values(args: argparse.Namespace) -> dict[str, Any]:

@@ -263,3 +263,90 @@ def _patterns_of(point: int, where: dict[str, list[int]]) -> str:
 def results_table(results: Sequence[PatternResult]) -> pd.DataFrame:
     """The results as a DataFrame, one row per check."""
     return pd.DataFrame([r.__dict__ for r in results])
+
+
+# ---- a pattern in one world of a plausible ensemble -----------------------------------------------
+#: How :func:`world_holds` decides, for reports.
+WORLD_RULE = (
+    "a pattern's check holds in a world when the mean over that world's seeds reaches the check's "
+    "criterion without its confidence interval: contrast, the mean effect reaches min_effect in the "
+    "stated direction; level, the mean is below the bound; curve, the steepest/lowest slope ratio of "
+    "the mean curve reaches min_effect and the lowest level is trapped. A world has few seeds, so "
+    "the interval is left to the share across worlds; the strict single-world criterion (with the "
+    "interval) is reported beside it."
+)
+
+
+def world_holds(pattern: Pattern, check: Check, result: PatternResult, overrides: Mapping[str, Any]) -> bool:
+    """Whether ``check`` of ``pattern`` holds in one world, by :data:`WORLD_RULE`.
+
+    ``result`` is the check's :class:`PatternResult` from that world's runs and ``overrides``
+    the world's parameters (the trap level of a curve scales with its collective time target).
+    """
+    if math.isnan(result.effect):
+        return False
+    if pattern.kind == "contrast":
+        sign = -1.0 if check.direction == "decrease" else 1.0
+        return bool(sign * result.effect >= check.min_effect)
+    if pattern.kind == "level":
+        return bool(result.effect < float(check.below))
+    target = float(overrides.get("collective_time_target", REGISTRY["collective_time_target"].default))
+    trapped = result.baseline <= (check.trapped_below or 0.0) * target
+    return bool(result.effect >= check.min_effect and trapped)
+
+
+def world_table(
+    targets: TargetSet,
+    simulator: Simulator,
+    seeds: Sequence[int],
+    worlds: Sequence[tuple[int, Mapping[str, Any]]],
+    only: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every pattern check in every world: one row per world and check.
+
+    ``worlds`` are ``(member, overrides)`` pairs (an ensemble's ``iter_overrides()``); each
+    world runs every chosen pattern's scenarios with ``seeds`` (the same seeds in every world
+    and scenario). Columns: ``member``, the :class:`PatternResult` fields but ``per_seed``,
+    ``holds`` (:func:`world_holds`) and ``passed`` (the strict criterion, with the interval).
+    """
+    chosen = {p.id: p for p in targets.patterns if only is None or p.id in only}
+    rows = []
+    for member, overrides in worlds:
+        results, _, _ = run_patterns(targets, simulator, seeds, base=dict(overrides), only=list(chosen))
+        for r in results:
+            pattern = chosen[r.pattern]
+            check = next(c for c in pattern.checks if c.kpi == r.kpi)
+            row = {k: v for k, v in r.__dict__.items() if k != "per_seed"}
+            rows.append({"member": int(member), **row, "holds": world_holds(pattern, check, r, overrides)})
+    return pd.DataFrame(rows)
+
+
+def world_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """Per pattern check: the share of worlds in which it holds, the strict share, the effect across worlds.
+
+    Columns: ``pattern``, ``title``, ``kpi``, ``kind``, ``criterion``, ``worlds``, ``share_holds``,
+    ``share_passed`` (strict), ``median``, ``low`` and ``high`` (5% and 95% of the per-world mean
+    effects) and ``seeds`` (per world).
+    """
+    rows = []
+    for (pattern, kpi), sub in table.groupby(["pattern", "kpi"], sort=False):
+        effects = sub["effect"].to_numpy(float)
+        finite = effects[np.isfinite(effects)]
+        low, high = (float(v) for v in np.quantile(finite, (0.05, 0.95))) if finite.size else (math.nan,) * 2
+        rows.append(
+            {
+                "pattern": pattern,
+                "title": sub["title"].iloc[0],
+                "kpi": kpi,
+                "kind": sub["kind"].iloc[0],
+                "criterion": sub["criterion"].iloc[0],
+                "worlds": len(sub),
+                "share_holds": float(sub["holds"].mean()),
+                "share_passed": float(sub["passed"].mean()),
+                "median": float(np.median(finite)) if finite.size else math.nan,
+                "low": low,
+                "high": high,
+                "seeds": int(sub["n"].max()),
+            }
+        )
+    return pd.DataFrame(rows)

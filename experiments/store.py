@@ -71,6 +71,13 @@ GENERATED = (
     "second_order.csv",
     "tipping_grid.csv",
     "tipping_boundary.csv",
+    "world_effects.csv",
+    "ensemble_summary.csv",
+    "ensemble_effects.png",
+    "emulator_design.parquet",
+    "emulator_fit.csv",
+    "emulator_indices.csv",
+    "emulator_indices.png",
 )
 #: Marks of a folder written by the earlier store of Parquet part files.
 LEGACY = ("parts", "manifest.json", "runs.parquet")

@@ -223,6 +223,17 @@ class Output:
     aggregation: Aggregation | None = None  # summary fields only
     percent: bool = False  # a share, shown in per cent in figures and tables
     panel: bool = False  # a panel of the scenario comparison figure (``experiments.plots``)
+    #: Which direction is better for residents or the municipality ("lower", "higher"), or
+    #: ``None`` for a value that describes the system without being good or bad in itself
+    #: (a process measure, a composition, a count that rises with both need and help). Used to
+    #: count the plausible worlds in which a scenario is better (``experiments.ensemble``).
+    better: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.better not in ("lower", "higher", None):
+            raise ValueError(
+                f"Output {self.name}: better = {self.better!r}; allowed: 'lower', 'higher', None"
+            )
 
 
 _PER_1000 = "per 1,000 residents"
@@ -352,6 +363,7 @@ SUMMARY: tuple[Output, ...] = (
         "Requests that came from early signalling.",
         ratio("signalled", "requests"),
         percent=True,
+        better="higher",
     ),
     Output(
         "caught_early_share",
@@ -361,6 +373,7 @@ SUMMARY: tuple[Output, ...] = (
         ratio("intakes_early", "intakes"),
         percent=True,
         panel=True,
+        better="higher",
     ),
     Output(
         "escalations_per_1000_year",
@@ -370,6 +383,7 @@ SUMMARY: tuple[Output, ...] = (
         " continuity; decided need is `referrals_per_1000_year`.",
         count_per_1000_year("maatwerk_starts"),
         panel=True,
+        better="lower",
     ),
     Output(
         "referrals_per_1000_year",
@@ -380,6 +394,7 @@ SUMMARY: tuple[Output, ...] = (
         " is free.",
         care_per_1000_year("referrals"),
         panel=True,
+        better="lower",
     ),
     Output(
         "maatwerk_waiting_per_1000",
@@ -388,6 +403,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean residents referred to maatwerk and waiting for a provider's place.",
         care_stock_per_1000("maatwerk_waiting"),
         panel=True,
+        better="lower",
     ),
     Output(
         "maatwerk_wait_weeks_mean",
@@ -396,6 +412,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean weeks from referral to admission, over the referred residents admitted.",
         care_ratio("maatwerk_wait_weeks", "admitted"),
         panel=True,
+        better="lower",
     ),
     Output(
         "intake_severity_mean",
@@ -403,6 +420,7 @@ SUMMARY: tuple[Output, ...] = (
         "Severity at intake",
         "Mean worst-domain severity at intake.",
         ratio("intake_severity", "intakes"),
+        better="lower",
     ),
     Output(
         "self_reliance_mean",
@@ -411,6 +429,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean self-reliance over residents and weeks.",
         weekly_mean("self_reliance_mean"),
         panel=True,
+        better="higher",
     ),
     Output(
         "problems_resolved_per_1000_year",
@@ -444,6 +463,7 @@ SUMMARY: tuple[Output, ...] = (
         " from 0.25, else 3).",
         care_ratio("zrm_close", "problems_closed"),
         panel=True,
+        better="higher",
     ),
     Output(
         "zrm_change_mean",
@@ -452,6 +472,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean change in ZRM level from problem start to close, over the problems resolved in the period.",
         care_ratio("zrm_close", "problems_closed", offset="zrm_start"),
         panel=True,
+        better="higher",
     ),
     Output(
         "problem_self_reliance_gain_mean",
@@ -461,6 +482,7 @@ SUMMARY: tuple[Output, ...] = (
         " period (M8: own strength's share of solving, collective settings, long dependence).",
         care_ratio("sr_gain", "problems_closed"),
         panel=True,
+        better="higher",
     ),
     Output(
         "resolved_own_share",
@@ -471,6 +493,7 @@ SUMMARY: tuple[Output, ...] = (
         care_ratio("closed_own", "problems_closed"),
         percent=True,
         panel=True,
+        better="higher",
     ),
     Output(
         "neighbour_share_of_need",
@@ -485,6 +508,7 @@ SUMMARY: tuple[Output, ...] = (
         "Waiting list",
         "Mean residents on a waiting list.",
         weekly_mean_per_1000("waiting"),
+        better="lower",
     ),
     Output(
         "wait_weeks_mean",
@@ -493,6 +517,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean time from request to the start of support.",
         ratio("wait_weeks", "supports_started"),
         panel=True,
+        better="lower",
     ),
     Output(
         "caseload_per_fte",
@@ -517,6 +542,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean share of overloaded workers.",
         weekly_mean("overloaded_share"),
         percent=True,
+        better="lower",
     ),
     Output(
         "initiatives_active",
@@ -613,6 +639,7 @@ SUMMARY: tuple[Output, ...] = (
         "Mean residents with heavy need and no support.",
         weekly_mean_per_1000("hidden_need"),
         panel=True,
+        better="lower",
     ),
     Output(
         "unmet_need_per_1000_year",
@@ -621,6 +648,7 @@ SUMMARY: tuple[Output, ...] = (
         "Severity of residents above the signal floor without support, summed over weeks.",
         count_per_1000_year("unmet"),
         panel=True,
+        better="lower",
     ),
     # ---- by income group (issue 17) ----
     *(
@@ -730,6 +758,7 @@ SUMMARY: tuple[Output, ...] = (
         "Total cost, all payers (team, maatwerk and collective).",
         Aggregation("sum of the payers' costs (which equals the sum of the three costs)", Totals.cost_total),
         panel=True,
+        better="lower",
     ),
     Output(
         "budget_balance_per_resident_year",
@@ -741,6 +770,7 @@ SUMMARY: tuple[Output, ...] = (
             "budget_per_resident - `cost_municipality_per_resident_year`",
             lambda t: t.budget_per_resident - t.cost_municipal(),
         ),
+        better="higher",
     ),
     # ---- costs by domain and payer (issue 17, model/payers.py) ---------------------------------
     *(

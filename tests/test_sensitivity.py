@@ -313,3 +313,86 @@ def test_sa_parser_defaults():
     assert args.outputs.split(",") == list(sa.DEFAULT_OUTPUTS)
     assert isinstance(parser.parse_args(["sa", "tipping"]).x, str)
     assert isinstance(args, argparse.Namespace)
+
+
+# ---- behaviour parameters and the emulator path (issue #18, item 5) ---------------------------------
+def test_params_behaviour_builds_the_problem_of_every_numeric_behaviour_parameter(monkeypatch):
+    import importlib
+
+    from model.params import names, policy_levers, salib_problem
+
+    behaviour = [n for n in names("behaviour") if REGISTRY[n].type is not bool]
+    prob = sa.problem("behaviour")
+    assert prob["names"] == behaviour and prob["num_vars"] == len(behaviour) > 50
+    assert prob["bounds"] == [[float(REGISTRY[n].low), float(REGISTRY[n].high)] for n in behaviour]
+    assert sa.problem("all")["names"] == policy_levers() + behaviour
+    assert sa.problem("behaviour,mandate")["names"] == [*behaviour, "mandate"]
+    assert not set(sa.problem("policy")["names"]) & set(behaviour)
+    problem_module = importlib.import_module("experiments.sensitivity.problem")
+    calls = []  # the problem is built through model.params.salib_problem (where the priors live)
+    monkeypatch.setattr(
+        problem_module, "salib_problem", lambda chosen: calls.append(chosen) or salib_problem(chosen)
+    )
+    sa.problem("behaviour")
+    assert calls == [behaviour]
+
+
+def contrast_runner(params, seed, collect):
+    """Escalations: the team scenario's contrast with pre-2015 is 10 x (escalation_rate's position - 0.3),
+    so its sign flips at 30% of that parameter's range; unmet need: a small effect of another one."""
+    pos = {n: (params[n] - REGISTRY[n].low) / (REGISTRY[n].high - REGISTRY[n].low) for n in EMU_PARAMS}
+    team = 0.0 if params["pre_2015"] else 1.0
+    noise = np.random.default_rng(seed).normal(0.0, 0.05)  # common to both sides of a point
+    return {
+        "escalations_per_1000_year": 50.0 + team * 10.0 * (pos["escalation_rate"] - 0.3) + noise,
+        "unmet_need_per_1000_year": 100.0
+        + team * (5.0 * pos["help_threshold"] + 0.5 * pos["own_recovery_rate"]),
+    }, pd.DataFrame()
+
+
+EMU_PARAMS = ("escalation_rate", "own_recovery_rate", "help_threshold", "complex_threshold")
+
+
+def test_emulator_names_the_assumption_that_decides_the_sign(tmp_path):
+    from experiments.sensitivity.emulator import run_emulated, write_emulated
+
+    result = run_emulated(
+        ",".join(EMU_PARAMS),
+        "escalations_per_1000_year,unmet_need_per_1000_year",
+        n=48,
+        runner=contrast_runner,
+        base_n=256,
+        **QUIET,
+    )
+    assert result.contrast == ("success_conditions", "pre_2015_equal_staff")
+    fit = result.fit.set_index("output")
+    assert (fit["r2"] > 0.8).all()  # a smooth response: the emulator predicts it out of sample
+    esc = result.deciders("escalations_per_1000_year")
+    assert esc["parameter"].iloc[0] == "escalation_rate" and esc["ST"].iloc[0] > 0.8
+    assert esc["main_effect"].iloc[0] > 5.0  # higher escalation rate: the team raises escalations
+    assert result.deciders("unmet_need_per_1000_year")["parameter"].iloc[0] == "help_threshold"
+    shares = result.shares.set_index("output")
+    assert shares.loc["escalations_per_1000_year", "emulated_negative"] == pytest.approx(0.3, abs=0.08)
+    assert shares.loc["unmet_need_per_1000_year", "direct_negative"] == 0.0
+    files = write_emulated(result, tmp_path, "test")
+    assert all(f.exists() for f in files)
+    report = (tmp_path / "report.md").read_text()
+    assert "`escalation_rate`" in report and "R² =" in report
+
+
+def test_emulator_refuses_a_design_too_small_for_its_r2():
+    from experiments.sensitivity.emulator import run_emulated
+
+    with pytest.raises(sa.SensitivityError, match="at least 10 design points"):
+        run_emulated(",".join(EMU_PARAMS), n=6, runner=contrast_runner, **QUIET)
+
+
+def test_sa_emulate_parser_defaults():
+    parser = Parser(prog="wijkteam")
+    sa_command.register(parser.add_subparsers())
+    args = parser.parse_args(["sa", "emulate"])
+    assert (args.params, args.n, args.emulator, args.replicates) == ("behaviour", 64, "gb", 1)
+    assert args.contrast == "success_conditions:pre_2015_equal_staff" and args.out == "results/sa-emulate"
+    assert sa_command._contrast("none") is None
+    with pytest.raises(sa.SensitivityError, match="TREATMENT:BASELINE"):
+        sa_command._contrast("mandate")

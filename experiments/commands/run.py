@@ -6,8 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
+from calibration.ensemble import EnsembleError
 from experiments.api import scenario_outcome
+from experiments.ensemble import DEFAULT_REPLICATES, run_ensemble, write_results
+from experiments.ensemble import summary_text as ensemble_text
 from experiments.options import (
+    CommandError,
     add_execution_options,
     add_output_options,
     add_replicates,
@@ -26,6 +30,7 @@ from experiments.report import (
 from experiments.scenario import MAIN_SCENARIOS, available, load
 
 DEFAULT_OUT = "results/scenarios"
+DEFAULT_ENSEMBLE_OUT = "results/ensemble"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,11 +57,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="skip the weekly series (faster; no series figure)",
     )
+    parser.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="run the scenarios on every member of the plausible ensemble in DIR (from `wijkteam "
+        "calibrate`) and report each effect against the reference across the members: median, 90%% "
+        "interval and the share of worlds in which the scenario is better (default --out "
+        f"{DEFAULT_ENSEMBLE_OUT}, --replicates {DEFAULT_REPLICATES} per member)",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="SCENARIO",
+        help="with --ensemble: the scenario the others are compared with (default: the first, "
+        f"{MAIN_SCENARIOS[0]} without scenario names)",
+    )
     add_replicates(parser, default=10)
     add_size_options(parser)
     add_execution_options(parser)
     add_output_options(parser, DEFAULT_OUT, replace_by_default=True)
-    parser.set_defaults(func=run_command)
+    parser.set_defaults(func=run_command, replicates=None, out=None)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -65,10 +84,17 @@ def run_command(args: argparse.Namespace) -> int:
             s = load(name)
             print(f"{name:24s} {s.title}")
         return 0
+    if args.ensemble:
+        return ensemble_command(args)
+    if args.reference:
+        raise CommandError(
+            "--reference is for --ensemble runs; `wijkteam run` shows every scenario side by side"
+        )
+    args.out = args.out or DEFAULT_OUT
     start = time.monotonic()
     outcome, scenarios = scenario_outcome(
         args.scenarios or None,
-        replicates=args.replicates,
+        replicates=args.replicates or 10,
         series=args.series,
         **setup_kwargs(args),
         **execute_kwargs(args, args.command_line),
@@ -100,6 +126,36 @@ def run_command(args: argparse.Namespace) -> int:
         f"{time.monotonic() - start:.0f} s; results in {out}/: runs.parquet"
         f"{', series.parquet' if args.series else ''}, "
         f"{', '.join(f.name for f in figures)}, {report.name}, manifest.json"
+    )
+    if outcome.failed:
+        print(f"wijkteam: {outcome.failed} runs failed; see the 'error' column of runs.parquet")
+        return 1
+    return 0
+
+
+def ensemble_command(args: argparse.Namespace) -> int:
+    """``wijkteam run --ensemble DIR``: the scenarios on every member, effects across members."""
+    args.out = args.out or DEFAULT_ENSEMBLE_OUT
+    start = time.monotonic()
+    try:
+        result = run_ensemble(
+            args.ensemble,
+            args.scenarios or None,
+            reference=args.reference,
+            replicates=args.replicates or DEFAULT_REPLICATES,
+            series=False,
+            **setup_kwargs(args),
+            **execute_kwargs(args, args.command_line),
+        )
+    except EnsembleError as exc:
+        raise CommandError(str(exc)) from None
+    files = write_results(result, args.out, args.command_line)
+    outcome = result.outcome
+    print(ensemble_text(result))
+    print(
+        f"\n{outcome.total} runs ({outcome.computed} computed, {outcome.failed} failed) on "
+        f"{len(result.ensemble)} worlds in {time.monotonic() - start:.0f} s; results in {args.out}/: "
+        f"runs.parquet, {', '.join(f.name for f in files)}, manifest.json"
     )
     if outcome.failed:
         print(f"wijkteam: {outcome.failed} runs failed; see the 'error' column of runs.parquet")

@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for method, help_text, n_help, own_options in _METHOD_PARSERS:
         _add_method(methods, method, help_text, n_help, own_options)
     _add_tipping(methods)
+    _add_emulate(methods)
     parser.set_defaults(func=lambda args: _usage(parser))
 
 
@@ -83,8 +84,10 @@ def _add_method(methods, method: str, help_text: str, n_help: str, own_options) 
     sub.add_argument(
         "--params",
         default="policy",
-        metavar="policy|NAME,...",
-        help="levers to analyse: 'policy' (all numeric policy levers, default) or names",
+        metavar="policy|behaviour|all|NAME,...",
+        help="parameters to analyse: 'policy' (all numeric policy levers, default), 'behaviour' (all "
+        "numeric behaviour parameters: the assumptions; Morris screening copes, for Sobol' use "
+        "`sa emulate`), 'all' (both) or names (groups may be mixed in)",
     )
     sub.add_argument(
         "--outputs",
@@ -118,6 +121,104 @@ def _add_tipping(methods) -> None:
     )
     _common(tip, "results/sa-tipping")
     tip.set_defaults(func=tipping_command, method="tipping")
+
+
+def _add_emulate(methods) -> None:
+    """``wijkteam sa emulate``: Sobol' indices of many parameters on an emulator of direct runs."""
+    from experiments.sensitivity.emulator import DEFAULT_CONTRAST, EMULATORS
+
+    contrast = ":".join(DEFAULT_CONTRAST)
+    sub = methods.add_parser(
+        "emulate",
+        help="which assumptions decide which conclusion: Sobol' indices on an emulator (many parameters)",
+        description="Run a Latin-hypercube design of direct runs over the parameters (default: all "
+        "numeric behaviour parameters, priors from the registry), fit a scikit-learn emulator per "
+        "output (gradient boosting or a Gaussian process) and compute Sobol' indices on it; the "
+        "emulator's out-of-sample R2 is reported next to the indices. With --contrast the outputs "
+        "are the paired contrast of two scenarios (a conclusion), and the report names per "
+        "conclusion the few assumptions that decide it.",
+        epilog="Runs: N x 2 sides x replicates (N x replicates with --contrast none).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.add_argument(
+        "--params",
+        default="behaviour",
+        metavar="behaviour|policy|all|NAME,...",
+        help="parameters to vary (default behaviour)",
+    )
+    sub.add_argument(
+        "--outputs",
+        metavar="KPI,...",
+        help="summary KPIs (default with a contrast: escalations, unmet need and total cost)",
+    )
+    sub.add_argument(
+        "--contrast",
+        default=contrast,
+        metavar="TREATMENT:BASELINE|none",
+        help=f"the conclusion: treatment minus baseline scenario, paired (default {contrast}); "
+        "'none' analyses the KPIs themselves",
+    )
+    sub.add_argument("--n", type=positive_int, default=64, metavar="N", help="design points (default 64)")
+    sub.add_argument(
+        "--emulator", choices=EMULATORS, default="gb", help="gb: gradient boosting (default); gp"
+    )
+    sub.add_argument(
+        "--base-n",
+        type=positive_int,
+        default=1024,
+        metavar="M",
+        help="Saltelli base rows on the emulator, a power of two (default 1024)",
+    )
+    _common(sub, "results/sa-emulate")
+    sub.set_defaults(func=emulate_command, method="emulate", replicates=1)
+
+
+def _contrast(text: str) -> tuple[str, str] | None:
+    if text.strip().lower() == "none":
+        return None
+    treatment, sep, baseline = text.partition(":")
+    if not sep or not treatment or not baseline:
+        raise SensitivityError(
+            f"--contrast expects TREATMENT:BASELINE (scenario names) or none, not '{text}'"
+        )
+    return treatment.strip(), baseline.strip()
+
+
+def emulate_command(args: argparse.Namespace) -> int:
+    from experiments.sensitivity.emulator import POOR_R2, run_emulated, write_emulated
+
+    start = time.monotonic()
+    setup = setup_kwargs(args)
+    result = run_emulated(
+        args.params,
+        args.outputs,
+        n=args.n,
+        contrast=_contrast(args.contrast),
+        replicates=args.replicates,
+        fixed=_fixed(args.fix),
+        emulator=args.emulator,
+        base_n=args.base_n,
+        **setup,
+        **execute_kwargs(args, args.command_line),
+    )
+    given = {"n_residents": args.residents, "weeks": args.weeks, "burn_in_weeks": args.burn_in}
+    files = write_emulated(result, args.out, args.command_line, {k: v for k, v in given.items() if v})
+    outcome = result.outcome
+    print(
+        f"{outcome.total} runs ({outcome.computed} computed now, {outcome.failed} failed) in "
+        f"{time.monotonic() - start:.0f} s; results in {args.out}/: " + ", ".join(f.name for f in files)
+    )
+    for output in result.outputs:
+        d = result.deciders(output, 3)
+        top = ", ".join(f"{r.parameter} (ST {r.ST:.2f})" for r in d.itertuples())
+        print(f"  {output_label(output)}: R2 {float(d['r2'].iloc[0]):.2f}; {top}")
+    poor = result.fit[~(result.fit["r2"] >= POOR_R2)]
+    if not poor.empty:
+        print(
+            f"wijkteam: warning: emulator R2 below {POOR_R2} for {', '.join(poor['output'])}: its indices "
+            "are not to be trusted (see report.md); add design points (--n) or analyse fewer parameters"
+        )
+    return 1 if outcome.failed else 0
 
 
 def _common(parser: argparse.ArgumentParser, default_out: str) -> None:

@@ -19,7 +19,7 @@ from SALib import ProblemSpec
 
 from experiments.designs import DesignError
 from model import REGISTRY, SUMMARY_FIELDS
-from model.params import policy_levers, salib_problem
+from model.params import names, policy_levers, salib_problem
 
 #: The KPIs analysed by default (DESIGN section 6): prevention, reliance, collective work,
 #: cost and unmet need.
@@ -41,16 +41,36 @@ class SensitivityError(DesignError):
 
 
 # ---- levers and outputs -------------------------------------------------------------------------
+#: Groups of parameters ``--params`` accepts besides names: the numeric policy levers, the
+#: numeric behaviour parameters (the assumptions about residents, workers and providers) or both.
+GROUPS: tuple[str, ...] = ("policy", "behaviour", "all")
+
+
+def behaviour_parameters() -> list[str]:
+    """The numeric behaviour parameters, in registry order (switches cannot be sampled)."""
+    return [n for n in names("behaviour") if REGISTRY[n].type is not bool]
+
+
+def group(name: str) -> list[str]:
+    """The parameters of a group in :data:`GROUPS`."""
+    if name == "policy":
+        return policy_levers()
+    if name == "behaviour":
+        return behaviour_parameters()
+    return policy_levers() + behaviour_parameters()
+
+
 def resolve_params(params: str | Sequence[str] | None) -> list[str]:
-    """Lever names from ``None``/``"policy"`` (all numeric policy levers) or names/"a,b,c"."""
-    if params is None or params == "policy":
+    """Parameter names from ``None``/``"policy"`` (all numeric policy levers), ``"behaviour"``
+    (all numeric behaviour parameters), ``"all"`` (both), or names/"a,b,c" (groups may be mixed in)."""
+    if params is None:
         return policy_levers()
     if isinstance(params, str):
         params = [p.strip() for p in params.split(",") if p.strip()]
     chosen: list[str] = []
     for name in params:
-        if name == "policy":
-            chosen += [n for n in policy_levers() if n not in chosen]
+        if name in GROUPS:
+            chosen += [n for n in group(name) if n not in chosen]
         elif name not in chosen:
             chosen.append(name)
     for name in chosen:
@@ -79,7 +99,8 @@ def resolve_outputs(outputs: str | Sequence[str] | None) -> list[str]:
 
 
 def problem(params: str | Sequence[str] | None = None) -> dict[str, Any]:
-    """The SALib problem dict (``num_vars``, ``names``, ``bounds``) from the registry."""
+    """The SALib problem dict (``num_vars``, ``names``, ``bounds``) from the registry
+    (:func:`model.params.salib_problem`, which holds the priors: today each entry's range)."""
     return salib_problem(resolve_params(params))
 
 
