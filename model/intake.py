@@ -431,19 +431,7 @@ def close_and_escalate(model: NeighbourhoodModel) -> None:
     )
     u = model.rng.random(crisis.size + eligible.size)
     parent = np.array([w.parent for w in model.workers], np.int64)
-    support = (
-        pop.status,
-        pop.wait_kind,
-        pop.worker,
-        pop.provider,
-        pop.initiative,
-        pop.heavy,
-        pop.tailored,
-        pop.ready_week,
-        pop.request_week,
-        pop.request_sev,
-        pop.referral_week,
-    )
+    support = pop.support_arrays("ready_week", "request_week", "request_sev", "referral_week")
     kind = FOR_TEAM if model.workers else FOR_INDICATION
     _close_and_escalate(
         resolved, crisis, queued, outgrown, u, parent, pop.smax, support, model.week, kind, rules

@@ -85,16 +85,7 @@ def decide_indications(model: NeighbourhoodModel) -> None:
     """M5/M10: the desk decides the indications that are ready this week."""
     p, pop = model.p, model.pop
     parent = np.array([w.parent for w in model.workers] + [-1], np.int64)  # -1: no worker, any provider
-    support = (
-        pop.status,
-        pop.wait_kind,
-        pop.worker,
-        pop.provider,
-        pop.initiative,
-        pop.heavy,
-        pop.tailored,
-        pop.referral_week,
-    )
+    support = pop.support_arrays("referral_week")
     started, waited = _decide_indications(
         pop.ready_week,
         pop.request_sev,

@@ -157,6 +157,13 @@ class Population:
         self.cell_rate = self.weekly_rate * self.age_sizes  # expected new problems per week
         self.cell_rate.flags.writeable = False  # the rates of every week's draw: copy to change
 
+    def support_arrays(self, *more: str) -> tuple[np.ndarray, ...]:
+        """The arrays that say what support each resident has (status, waiting kind, worker,
+        provider, initiative, heavy, tailored), then the arrays named in ``more``: the tuple the
+        compiled M5/M6 kernels take (``model.providers``, ``model.intake``)."""
+        core = (self.status, self.wait_kind, self.worker, self.provider, self.initiative, self.heavy)
+        return (*core, self.tailored, *(getattr(self, name) for name in more))
+
     def close(self, idx: np.ndarray) -> None:
         """End support for residents ``idx``: back to no support."""
         _close_all(idx, self.status, self.wait_kind, self.worker, self.provider, self.initiative, self.heavy)
