@@ -1,11 +1,12 @@
 """M6 providers and M10 the municipal desk: who decides on maatwerk, who delivers it, and for how long.
 
 M6 (Wijland, 'Nut en noodzaak van een onafhankelijk sociaal (wijk)team'). Providers deliver
-maatwerk at ``maatwerk_cost_year`` per client with limited places (``provider_capacity_per_1000``
-shared by ``n_providers``). Each week they admit waiting clients in order of request: each
-provider first those referred to it (a seconded worker refers to the parent provider), then the
-rest fill the places left, provider by provider. They are supply-driven: a client whose primary
-domain is below ``step_down_threshold`` is stepped down with the weekly chance
+maatwerk (costed per kind of support and payer in :mod:`model.payers`) with limited places
+(``provider_capacity_per_1000`` shared by ``n_providers``). Each week they admit waiting clients
+in order of request: each provider first those referred to it (a seconded worker refers to the
+parent provider), then the rest fill the places left, provider by provider. They are
+supply-driven: a client whose primary domain is below ``step_down_threshold`` is stepped down
+with the weekly chance
 
     step_down_rate x (1 - supply_pressure x (1 - provider_alignment))
                    x (1 - secondment_bias x (1 - independence))
@@ -47,18 +48,14 @@ if TYPE_CHECKING:
 
 
 class Provider(mesa.Agent):
-    """A maatwerk provider with a number of places and a weekly cost per client."""
+    """A maatwerk provider with a number of places (its clients' costs are booked by kind of
+    support and payer in :mod:`model.payers`)."""
 
     def __init__(self, model: NeighbourhoodModel, index: int, places: int) -> None:
         super().__init__(model)
         self.index = index
         self.places = places
         self.clients = 0
-
-    @property
-    def cost_per_week(self) -> float:
-        """EUR per client per week."""
-        return self.model.p.maatwerk_cost_year / 52.0
 
     @property
     def free_places(self) -> int:
