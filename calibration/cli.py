@@ -58,15 +58,18 @@ def _register_calibrate(subparsers: argparse._SubParsersAction) -> None:
     )
     hm = cal.add_argument_group("history matching (--method hm)")
     hm.add_argument("--quick", action="store_true", help="a small version: 1,000 residents, 3 years, 2 waves")
-    hm.add_argument("--waves", type=positive_int, metavar="N", help="waves (default 2)")
+    hm.add_argument("--waves", type=positive_int, metavar="N", help="waves (default 3; --quick 2)")
     hm.add_argument(
-        "--runs-per-wave", type=positive_int, metavar="N", help="parameter sets run per wave (default 40)"
+        "--runs-per-wave",
+        type=positive_int,
+        metavar="N",
+        help="parameter sets run per wave (default 150; --quick 40)",
     )
     hm.add_argument(
         "--members",
         type=positive_int,
         metavar="N",
-        help="members the plausible ensemble should have at least (default 100)",
+        help="members the plausible ensemble should have at least (default 100; --quick 20)",
     )
     hm.add_argument(
         "--emulator",
@@ -279,6 +282,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
 #: The settings of ``--quick`` and of a default history matching (``calibration.history.Settings``).
 QUICK = {
     "setup": {"n_residents": 1000, "weeks": 156, "burn_in_weeks": 52},
+    "seeds": 1,
     "waves": 2,
     "runs_per_wave": 40,
     "replicate_points": 5,
@@ -289,12 +293,14 @@ QUICK = {
 }
 #: Sized for about an hour on two cores at the default neighbourhood (calibration/NOTE.md, "Cost").
 DEFAULT_HM = {
-    "waves": 2,
-    "runs_per_wave": 40,
-    "replicate_points": 5,
+    "seeds": 2,
+    "waves": 3,
+    "runs_per_wave": 150,
+    "replicate_points": 10,
+    "replicate_seeds": 4,
     "members": 100,
-    "final_runs": 110,
-    "heldout_members": 10,
+    "final_runs": 250,
+    "heldout_members": 20,
     "sample": 20000,
 }
 
@@ -324,9 +330,10 @@ def _history_command(args: argparse.Namespace) -> int:
     base.update({k: v for k, v in given.items() if v is not None})
     if args.members is not None:
         base["final_runs"] = max(base["final_runs"], math.ceil(1.1 * args.members))
+    if args.seeds:
+        base["seeds"] = args.seeds
     settings = Settings(
         parameters=tuple(behaviour_priors()),
-        seeds=args.seeds or 1,
         emulator=args.emulator,
         setup=setup,
         base_seed=int(targets.settings.get("base_seed", 0)),
