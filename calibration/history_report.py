@@ -134,15 +134,25 @@ def _figures(result: HistoryResult, out: Path, order: pd.DataFrame) -> list[Path
     for ax, name in zip(axes.flat, top, strict=False):
         p = REGISTRY[name]
         lo, hi = p.prior_low, p.prior_high
-        log = p.prior == "loguniform"
-        grid = np.geomspace(lo, hi, 200) if log else np.linspace(lo, hi, 200)
-        bins = np.geomspace(lo, hi, 16) if log else np.linspace(lo, hi, 16)
-        ax.hist(members[name], bins=bins, density=True, color="C0", alpha=0.7, label="ensemble")
-        ax.plot(grid, p.prior_dist().pdf(grid), color="k", lw=1, label="prior")
-        ax.axvline(float(p.default), color="C3", ls="--", lw=1, label="default")
-        if log:
-            ax.set_xscale("log")
-        ax.set_title(name, fontsize=8)
+        if p.prior == "loguniform":  # shown on log10 axes, where the prior is flat
+            x, lo, hi, default = (
+                np.log10(members[name]),
+                math.log10(lo),
+                math.log10(hi),
+                math.log10(p.default),
+            )
+            grid = np.linspace(lo, hi, 200)
+            density = np.full_like(grid, 1.0 / (hi - lo))
+            title = f"log10 {name}"
+        else:
+            x, default = members[name], float(p.default)
+            grid = np.linspace(lo, hi, 200)
+            density = p.prior_dist().pdf(grid)
+            title = name
+        ax.hist(x, bins=np.linspace(lo, hi, 16), density=True, color="C0", alpha=0.7, label="ensemble")
+        ax.plot(grid, density, color="k", lw=1, label="prior")
+        ax.axvline(default, color="C3", ls="--", lw=1, label="default")
+        ax.set_title(title, fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(top) :]:
         ax.axis("off")
@@ -163,7 +173,12 @@ def _figures(result: HistoryResult, out: Path, order: pd.DataFrame) -> list[Path
         for j, xname in enumerate(four):
             ax = axes[i][j]
             if i == j:
-                ax.hist(members[xname], bins=15, color="C0", alpha=0.7)
+                p = REGISTRY[xname]
+                log = p.prior == "loguniform"
+                space = np.geomspace if log else np.linspace
+                ax.hist(members[xname], bins=space(p.prior_low, p.prior_high, 16), color="C0", alpha=0.7)
+                if log:
+                    ax.set_xscale("log")
             else:
                 ax.scatter(rejected[xname], rejected[yname], s=4, color="0.75", label="ruled out by its run")
                 ax.scatter(members[xname], members[yname], s=5, color="C0", label="member")
