@@ -308,7 +308,7 @@ def _digest(data: Any) -> str:
 
 
 def _identity(settings: Settings, targets: Sequence[Target]) -> dict[str, Any]:
-    """What must be equal for a resume: the settings, the fitted targets and the priors."""
+    """What must be equal for a resume: the settings, the fitted targets, the priors and the defaults."""
     return {
         "settings": settings.to_json(),
         "targets": [
@@ -326,6 +326,7 @@ def _identity(settings: Settings, targets: Sequence[Target]) -> dict[str, Any]:
             n: [REGISTRY[n].prior, REGISTRY[n].prior_low, REGISTRY[n].prior_high, REGISTRY[n].default]
             for n in settings.parameters
         },
+        "defaults": {n: p.default for n, p in REGISTRY.items()},
     }
 
 
@@ -350,7 +351,7 @@ def _start_folder(out: Path, identity: dict[str, Any]) -> None:
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     names_ = []
-    for section in ("settings", "targets", "priors"):
+    for section in ("settings", "targets", "priors", "defaults"):
         a, b = old.get(section), json.loads(json.dumps(new.get(section), default=json_default))
         if section == "settings" and isinstance(a, dict) and isinstance(b, dict):
             names_ += [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
