@@ -121,16 +121,14 @@ def write_history(
 
 
 def _figures(result: HistoryResult, out: Path, order: pd.DataFrame) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot state, no backend selection (as calibration.figures)
 
     members, cands = result.members, result.candidates
     top = list(order["parameter"][:12])
     cols = 4
     rows = math.ceil(len(top) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * cols, 2.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, name in zip(axes.flat, top, strict=False):
         p = REGISTRY[name]
         lo, hi = p.prior_low, p.prior_high
@@ -163,11 +161,11 @@ def _figures(result: HistoryResult, out: Path, order: pd.DataFrame) -> list[Path
     fig.tight_layout()
     marg = out / "marginals.png"
     fig.savefig(marg, dpi=110)
-    plt.close(fig)
 
     four = list(order["parameter"][:4])
     k = len(four)
-    fig, axes = plt.subplots(k, k, figsize=(2.4 * k, 2.4 * k), squeeze=False)
+    fig = Figure(figsize=(2.4 * k, 2.4 * k))
+    axes = fig.subplots(k, k, squeeze=False)
     rejected = cands[~cands["accepted"]]
     for i, yname in enumerate(four):
         for j, xname in enumerate(four):
@@ -194,7 +192,6 @@ def _figures(result: HistoryResult, out: Path, order: pd.DataFrame) -> list[Path
     fig.tight_layout()
     pairs = out / "pairs.png"
     fig.savefig(pairs, dpi=110)
-    plt.close(fig)
     return [marg, pairs]
 
 

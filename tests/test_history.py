@@ -178,6 +178,17 @@ def test_the_region_shrinks_to_the_known_answer(tmp_path):
     row = result.checks.set_index("target").loc["toy_held_out"]
     assert row["role"] == "held_out" and row["members"] == len(result.members)
     assert 0.1 < row["share_within"] < 0.5  # complex_threshold is free: about 0.2 / 0.8 of it is within
+    # the folder: a plausible ensemble with each member's implausibility, the wave table, figures
+    from calibration.history_report import write_history
+
+    write_history(result, tmp_path, "test", "start", "end", {})
+    ens = load_ensemble(tmp_path)
+    assert list(ens.parameters) == list(TOY_PARAMS) and len(ens) == len(result.members)
+    assert ens.members["implausibility"].to_numpy() == pytest.approx(
+        result.members["implausibility"].to_numpy()
+    )
+    assert ens.meta["remaining_share"] == shares
+    assert (tmp_path / "marginals.png").is_file() and (tmp_path / "pairs.png").is_file()
 
 
 def test_resume_after_an_interrupted_wave_gives_the_same_result(tmp_path):
