@@ -5,10 +5,12 @@
 - :func:`validate` and :func:`calibrate` (:mod:`calibration.api`) compute and return a
   :class:`ValidationResult` or :class:`CalibrationResult`; :func:`write_validation` and
   :func:`write_calibration` (:mod:`calibration.report`) write its results folder;
+- :mod:`calibration.history` - history matching to a plausible ensemble (issue #18; the default of
+  ``wijkteam calibrate``), with :mod:`calibration.emulators` and :mod:`calibration.history_report`;
 - :mod:`calibration.fit` - differential evolution of the behaviour parameters on a simulated-method-of-
   moments loss with common random numbers; :func:`profile` - the identifiability profiles;
 - :func:`run_patterns` - the pattern checks; :func:`write_back` - fitted values as defaults;
-- ``wijkteam calibrate`` and ``wijkteam validate`` (:mod:`calibration.cli`).
+- ``wijkteam calibrate`` (``--method de`` for the fit) and ``wijkteam validate`` (:mod:`calibration.cli`).
 """
 
 from calibration.api import CalibrationResult, ValidationResult, calibrate, validate

@@ -36,34 +36,70 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _register_calibrate(subparsers: argparse._SubParsersAction) -> None:
     cal = subparsers.add_parser(
         "calibrate",
-        help="fit behaviour parameters to the sourced targets (calibration/targets.toml)",
-        description="Fit the behaviour parameters named in calibration/targets.toml to the sourced "
-        "targets with differential evolution on a simulated-method-of-moments loss, with common random "
-        "numbers. Writes the fitted values, loss history, fit table, loss profiles (identifiability), "
-        "the pattern checks with the fitted values, figures and report.md to --out. Policy levers are "
-        "never fitted. --apply DIR writes the fitted values of an earlier calibration back as the "
-        "registry defaults (an explicit, separate step).",
+        help="history matching to a plausible ensemble (or --method de: a differential-evolution fit)",
+        description="History matching (default): waves of runs from the behaviour parameters' priors, "
+        "an emulator per fitted target of calibration/targets.toml (Gaussian process or gradient "
+        "boosting, compared per wave), implausibility against each target's tolerance, model "
+        "discrepancy and replicate noise, and a shrinking non-implausible region; then parameter sets "
+        "from the final region run with the model and kept below the cutoff: the plausible ensemble "
+        "(ensemble.parquet in --out, for `wijkteam run --ensemble`), with the wave history, the held-out "
+        "and consistency targets on the ensemble, figures and report.md. Each finished wave is kept: "
+        "rerunning the same command resumes. --quick: a small version for trying out (1,000 residents, "
+        "3 years, 2 waves). --method de: the former fit of the [fit] parameters by differential "
+        "evolution on a simulated-method-of-moments loss (one point, not an ensemble); --apply DIR "
+        "writes the fitted values of such a fit back as the registry defaults. Policy levers are never "
+        "fitted.",
+    )
+    cal.add_argument(
+        "--method",
+        choices=("hm", "de"),
+        default="hm",
+        help="hm: history matching to a plausible ensemble (default); de: differential evolution",
+    )
+    hm = cal.add_argument_group("history matching (--method hm)")
+    hm.add_argument("--quick", action="store_true", help="a small version: 1,000 residents, 3 years, 2 waves")
+    hm.add_argument("--waves", type=positive_int, metavar="N", help="waves (default 3; --quick 2)")
+    hm.add_argument(
+        "--runs-per-wave",
+        type=positive_int,
+        metavar="N",
+        help="parameter sets run per wave (default 150; --quick 40)",
+    )
+    hm.add_argument(
+        "--members",
+        type=positive_int,
+        metavar="N",
+        help="members the plausible ensemble should have at least (default 100; --quick 20)",
+    )
+    hm.add_argument(
+        "--emulator",
+        choices=("auto", "gp", "gb"),
+        default="auto",
+        help="emulator per target: Gaussian process, gradient boosting, or the better one per wave (auto)",
+    )
+    hm.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)"
     )
     cal.add_argument(
         "--budget",
         type=positive_int,
         default=60,
         metavar="N",
-        help="parameter vectors the optimiser may evaluate (default 60, two generations; more on a "
-        "bigger machine)",
+        help="--method de: parameter vectors the optimiser may evaluate (default 60, two generations; "
+        "more on a bigger machine)",
     )
     cal.add_argument(
         "--profile-points",
         type=positive_int,
         default=4,
         metavar="K",
-        help="values per parameter in the loss profiles (default 4)",
+        help="--method de: values per parameter in the loss profiles (default 4)",
     )
     cal.add_argument(
         "--no-patterns",
         dest="patterns",
         action="store_false",
-        help="skip the pattern checks with the fitted values",
+        help="--method de: skip the pattern checks with the fitted values",
     )
     cal.add_argument(
         "--apply",
@@ -134,7 +170,12 @@ def _common(parser: argparse.ArgumentParser, default_out: str, kind: str) -> Non
         "--out",
         default=default_out,
         metavar="DIR",
-        help=f"results folder (default {default_out}); earlier results there are replaced",
+        help=f"results folder (default {default_out}); earlier results there are replaced"
+        + (
+            " (history matching resumes the one there when the settings are the same)"
+            if kind == "fit"
+            else ""
+        ),
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(kind=kind, seed=None)
@@ -245,6 +286,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
     """``wijkteam calibrate``: fit, write the folder and print the fit table; or ``--apply`` one."""
     if args.apply:
         return _apply(Path(args.apply), args.params_file)
+    if args.method == "hm":
+        return _history_command(args)
     targets = load_targets(args.targets)
     out = Path(args.out)
     setup, seeds = _setup(args, targets), _seeds(args, targets)
@@ -267,6 +310,88 @@ def calibrate_command(args: argparse.Namespace) -> int:
         f"\nloss: defaults {result.fit.default_loss:.3g}, fitted {result.fit.best_loss:.3g}; "
         f"{result.elapsed_s / 60:.1f} min; results in {out}/ "
         f"(apply with: wijkteam calibrate --apply {out})"
+    )
+    return 0
+
+
+#: The settings of ``--quick`` and of a default history matching (``calibration.history.Settings``).
+QUICK = {
+    "setup": {"n_residents": 1000, "weeks": 156, "burn_in_weeks": 52},
+    "seeds": 1,
+    "waves": 2,
+    "runs_per_wave": 40,
+    "replicate_points": 5,
+    "members": 20,
+    "final_runs": 60,
+    "heldout_members": 5,
+    "sample": 5000,
+}
+#: Sized for about an hour on two cores at the default neighbourhood (calibration/NOTE.md, "Cost").
+DEFAULT_HM = {
+    "seeds": 2,
+    "waves": 3,
+    "runs_per_wave": 150,
+    "replicate_points": 10,
+    "replicate_seeds": 4,
+    "members": 100,
+    "final_runs": 250,
+    "heldout_members": 20,
+    "sample": 20000,
+}
+
+
+def _history_command(args: argparse.Namespace) -> int:
+    """``wijkteam calibrate`` (history matching): run or resume, write the folder, print the summary."""
+    from calibration.api import now
+    from calibration.history import HistoryError, Settings, behaviour_priors, history_match
+    from calibration.history_report import write_history
+    from calibration.runs import Simulator
+
+    targets = load_targets(args.targets)
+    base = dict(QUICK if args.quick else DEFAULT_HM)
+    setup = dict(base.pop("setup", {})) or targets.setup("fit")
+    setup.update(
+        {
+            k: v
+            for k, v in {
+                "n_residents": args.residents,
+                "weeks": args.weeks,
+                "burn_in_weeks": args.burn_in,
+            }.items()
+            if v is not None
+        }
+    )
+    given = {"waves": args.waves, "runs_per_wave": args.runs_per_wave, "members": args.members}
+    base.update({k: v for k, v in given.items() if v is not None})
+    if args.members is not None:
+        base["final_runs"] = max(base["final_runs"], math.ceil(1.1 * args.members))
+    if args.seeds:
+        base["seeds"] = args.seeds
+    settings = Settings(
+        parameters=tuple(behaviour_priors()),
+        emulator=args.emulator,
+        setup=setup,
+        base_seed=int(targets.settings.get("base_seed", 0)),
+        **base,
+    )
+    out = Path(args.out)
+    started = now()
+    say = (lambda _line: None) if args.quiet else (lambda line: print(f"  {line}", flush=True))
+    try:
+        with Simulator(setup, args.workers, args.scheduler) as sim:
+            result = history_match(targets, settings, out, sim, progress=say)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    command = getattr(args, "command_line", "wijkteam calibrate")
+    write_history(result, out, command, started, now(), {"targets_file": str(targets.path)})
+    print(
+        result.checks[["target", "role", "value", "members", "share_within", "median"]].to_string(index=False)
+    )
+    share = result.waves[-1].info["remaining_share"]
+    print(
+        f"\n{len(result.members)} plausible parameter sets (of {len(result.candidates)} run); "
+        f"{100 * share:.2f}% of the prior space remains after {len(result.waves)} waves; "
+        f"{result.runs_done + result.runs_failed} runs; {result.elapsed_s / 60:.1f} min; results in {out}/"
     )
     return 0
 

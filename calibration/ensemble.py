@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from experiments.store import atomic_write_bytes, atomic_write_parquet, json_default
-from model.params import REGISTRY, ParameterError, names
+from model.params import REGISTRY, ParameterError, draw_priors, names
 
 FORMAT = "wijkteam-ensemble/1"
 TABLE = "ensemble.parquet"
@@ -182,10 +181,11 @@ def from_values(
 
 
 def from_ranges(n: int, seed: int, parameters: Sequence[str] | None = None, **kwargs: Any) -> Ensemble:
-    """``n`` members drawn by Latin hypercube, uniform within the registry ranges (no calibration).
+    """``n`` members drawn from the registry's priors (no calibration).
 
-    The prior without the data: for trying the ensemble commands out, and for tests. Integer
-    parameters are rounded.
+    The prior without the data: a Latin hypercube in unit space mapped through each parameter's
+    prior (``model.params.draw_priors``: uniform, log-uniform or triangular on its prior range),
+    for trying the ensemble commands out, and for tests. Integer parameters are rounded.
     """
     chosen = list(parameters) if parameters is not None else names("behaviour")
     bad = [
@@ -195,12 +195,5 @@ def from_ranges(n: int, seed: int, parameters: Sequence[str] | None = None, **kw
         raise EnsembleError(f"ensemble: cannot draw {', '.join(bad)} (numeric behaviour parameters only)")
     if n < 1:
         raise EnsembleError(f"ensemble: n = {n} is not allowed: expected an integer >= 1")
-    unit = qmc.LatinHypercube(d=len(chosen), rng=np.random.default_rng(seed)).random(n)
-    values = {}
-    for j, name in enumerate(chosen):
-        p = REGISTRY[name]
-        x = p.low + unit[:, j] * (p.high - p.low)
-        values[name] = np.clip(np.round(x), p.low, p.high).astype(np.int64) if p.type is int else x
-    return from_values(
-        pd.DataFrame(values), meta={"drawn": "uniform within registry ranges", "seed": seed}, **kwargs
-    )
+    values = draw_priors(n, chosen, seed)
+    return from_values(pd.DataFrame(values), meta={"drawn": "registry priors", "seed": seed}, **kwargs)

@@ -218,6 +218,7 @@ def fit_table(
             "tolerance": t.tolerance,
             "bound": t.bound,
             "fitted": t.fit,
+            "role": t.role,
             "source": t.citation,
         }
         for label, runs, vec in zip(vectors, frames, vectors.values(), strict=True):

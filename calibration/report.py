@@ -274,8 +274,8 @@ def _fit_section(result: CalibrationResult) -> list[str]:
         "## Fit table",
         "",
         "Simulated values are means over the seeds (SD in brackets); 'fresh' repeats the fitted values "
-        "on seeds the fit never saw. 'Checked, not fitted' targets are inputs or identities of the "
-        "model; they are reported, not fitted.",
+        "on seeds the fit never saw. 'Consistency' targets are inputs or identities of the model; "
+        "'held out' targets are kept back to test the result; both are reported, not fitted.",
         "",
         fit_table_markdown(table, result.labels),
         "",

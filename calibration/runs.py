@@ -80,18 +80,22 @@ def _failed(jobs: Sequence[Job], error: str) -> list[tuple[int, dict[str, Any]]]
 class Simulator:
     """Runs batches of (overrides, seed) on one backend kept open between batches.
 
-    Use as a context manager; ``workers=1`` runs in this process.
+    Use as a context manager; ``workers=1`` runs in this process; ``scheduler`` (an address or a
+    ``dask.distributed`` client) runs on a Dask cluster instead.
     """
 
-    def __init__(self, setup: Mapping[str, Any] | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self, setup: Mapping[str, Any] | None = None, workers: int | None = None, scheduler: Any = None
+    ) -> None:
         self.setup = dict(setup or {})
         self.workers = workers or default_workers()
+        self.scheduler = scheduler
         self.backend: Backend | None = None
         self.runs_done = 0
         self.runs_failed = 0
 
     def __enter__(self) -> Simulator:
-        self.backend = make_backend(self.workers, preload=["calibration.runs"]).__enter__()
+        self.backend = make_backend(self.workers, self.scheduler, preload=["calibration.runs"]).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -50,6 +50,13 @@ DERIVED: dict[str, tuple[str, str]] = {
 }
 
 
+#: What a target is for (issue #18): ``fitted`` rules parameter space out (history matching) or
+#: enters the loss (differential evolution); ``held_out`` is kept back and only evaluated on the
+#: result; ``consistency`` is an input in disguise (a target equal to a model input, or an
+#: identity of inputs), checked, never fitted.
+ROLES: tuple[str, ...] = ("fitted", "held_out", "consistency")
+
+
 class TargetsError(ValueError):
     """A targets file that cannot be used; the message says what is wrong."""
 
@@ -64,9 +71,14 @@ class Target:
     tolerance: float
     source: dict[str, Any]
     bound: str = "two-sided"
-    fit: bool = True
+    role: str = "fitted"
     scenario: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+
+    @property
+    def fit(self) -> bool:
+        """Whether the target is fitted (the former ``fit`` flag): its role is ``fitted``."""
+        return self.role == "fitted"
 
     @property
     def is_input(self) -> bool:
@@ -202,6 +214,20 @@ def _target(t: Mapping[str, Any]) -> Target:
             raise TargetsError(f"target '{name}' names unknown parameter '{kpi[6:]}'")
     elif kpi not in _known_kpis():
         raise TargetsError(f"target '{name}' names unknown KPI '{kpi}'")
+    if "role" in t:
+        role = t["role"]
+        if role not in ROLES:
+            raise TargetsError(f"target '{name}': role must be one of {', '.join(ROLES)} (got {role!r})")
+        if "fit" in t and bool(t["fit"]) != (role == "fitted"):
+            raise TargetsError(f"target '{name}': fit = {t['fit']} contradicts role = {role!r}")
+    elif kpi.startswith("param:"):
+        role = "consistency"
+    else:  # the former flag: fit = true is fitted, fit = false was kept back
+        role = "fitted" if bool(t.get("fit", True)) else "held_out"
+    if role == "fitted" and kpi.startswith("param:"):
+        raise TargetsError(
+            f"target '{name}': an input (kpi {kpi}) cannot be fitted; use role = \"consistency\""
+        )
     scenario = dict(t.get("scenario", {}))
     validate(scenario)
     return Target(
@@ -211,7 +237,7 @@ def _target(t: Mapping[str, Any]) -> Target:
         tolerance=float(t["tolerance"]),
         source=dict(t["source"]),
         bound=t.get("bound", "two-sided"),
-        fit=bool(t.get("fit", True)) and not kpi.startswith("param:"),
+        role=role,
         scenario=scenario,
         note=t.get("note", ""),
     )

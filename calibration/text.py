@@ -51,7 +51,8 @@ def fit_table_markdown(table: pd.DataFrame, labels: Sequence[str]) -> str:
     for _, r in table.iterrows():
         sign = {"max": "≤ ", "min": "≥ "}.get(r["bound"], "")
         tol = "" if r["bound"] != "two-sided" else f" ± {fmt(r['tolerance'])}"
-        fitted = "" if r["fitted"] else " (checked, not fitted)"
+        role = r["role"] if "role" in r else ("fitted" if r["fitted"] else "consistency")
+        fitted = "" if role == "fitted" else f" ({role.replace('_', ' ')}, not fitted)"
         cells = [
             f"{r['target']}{fitted}",
             f"`{r['kpi']}`",
@@ -70,7 +71,7 @@ def sources_markdown(targets: TargetSet) -> str:
     lines = []
     for t in targets.targets:
         note = f" {t.note}" if t.note else ""
-        lines.append(f"- **{t.name}** (`{t.kpi}`): {t.citation}.{note}")
+        lines.append(f"- **{t.name}** (`{t.kpi}`, {t.role.replace('_', ' ')}): {t.citation}.{note}")
     return "\n".join(lines)
 
 

@@ -27,8 +27,13 @@ three classes (DESIGN section 5):
 ``basis``    a named document motivates the rule, but the number is assumed.
 ``assumed``  no document behind the number or the rule.
 
-Bounds are prior ranges and are assumed throughout. Assumed numbers are what
-calibration and sensitivity analysis must cover.
+Bounds are the allowed values. Every numeric parameter also carries a prior (issue #18): a
+distribution (:data:`PRIOR_KINDS`) on its prior range, which is ``low``-``high`` unless
+:data:`PRIORS` narrows it (a log-uniform prior needs a positive floor; a sourced figure is
+uncertain about its number, not across every allowed value). Priors are assumed throughout.
+:func:`draw_priors` samples them (Latin hypercube in unit space, mapped through each prior's
+quantile function); history matching (``calibration.history``) starts from them. Assumed numbers
+are what calibration and sensitivity analysis must cover.
 """
 
 from __future__ import annotations
@@ -36,14 +41,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
+from scipy import stats
+from scipy.stats import qmc
 
 Kind = Literal["policy", "behaviour", "setup", "switch"]
 KINDS: tuple[str, ...] = ("policy", "behaviour", "setup", "switch")
 SourceClass = Literal["sourced", "basis", "assumed"]
+#: Prior distributions: uniform on the prior range; log-uniform (for rates and ratios spanning
+#: orders of magnitude; needs a positive range); triangular with its mode at the default.
+PRIOR_KINDS: tuple[str, ...] = ("uniform", "loguniform", "triangular")
 SOURCE_CLASSES: tuple[str, ...] = ("sourced", "basis", "assumed")
 
 # The ``source`` of a number no document gives.
@@ -153,6 +163,49 @@ class Param:
     type: type = float
     basis: tuple[str, ...] = ()
     note: str = ""
+    prior: str = "uniform"
+    prior_range: tuple[float, float] | None = None
+    prior_note: str = ""
+
+    @property
+    def prior_low(self) -> float:
+        """Lower end of the prior range (``low`` unless :data:`PRIORS` narrows it)."""
+        return float(self.prior_range[0]) if self.prior_range else float(self.low)
+
+    @property
+    def prior_high(self) -> float:
+        """Upper end of the prior range (``high`` unless :data:`PRIORS` narrows it)."""
+        return float(self.prior_range[1]) if self.prior_range else float(self.high)
+
+    def prior_dist(self) -> Any:
+        """The prior as a frozen ``scipy.stats`` distribution (numeric parameters only)."""
+        if self.type is bool:
+            raise ParameterError(f"parameter '{self.name}' is a switch and has no prior")
+        lo, hi = self.prior_low, self.prior_high
+        if self.prior == "loguniform":
+            return stats.loguniform(lo, hi)
+        if self.prior == "triangular":
+            return stats.triang(c=(float(self.default) - lo) / (hi - lo), loc=lo, scale=hi - lo)
+        return stats.uniform(loc=lo, scale=hi - lo)
+
+    def from_unit(self, u: Any) -> np.ndarray:
+        """Values for points ``u`` in [0, 1] (the prior's quantile function; integers rounded)."""
+        x = np.asarray(self.prior_dist().ppf(np.clip(np.asarray(u, dtype=float), 0.0, 1.0)))
+        x = np.clip(x, self.prior_low, self.prior_high)
+        return np.clip(np.round(x), self.low, self.high).astype(np.int64) if self.type is int else x
+
+    def to_unit(self, x: Any) -> np.ndarray:
+        """The prior's distribution function at ``x``: values as points in [0, 1]."""
+        return np.clip(self.prior_dist().cdf(np.asarray(x, dtype=float)), 0.0, 1.0)
+
+    @property
+    def prior_text(self) -> str:
+        """The prior in words, for the docs: e.g. ``log-uniform 0.005 – 0.5``."""
+        if self.type is bool:
+            return ""
+        name = {"uniform": "uniform", "loguniform": "log-uniform", "triangular": "triangular"}[self.prior]
+        mode = f", mode {self.default:g}" if self.prior == "triangular" else ""
+        return f"{name} {self.prior_low:g} – {self.prior_high:g}{mode}"
 
     @property
     def source_class(self) -> SourceClass:
@@ -1636,6 +1689,84 @@ _ENTRIES: list[Param] = [
     ),
 ]
 
+# ---- priors (issue #18) ---------------------------------------------------------------
+# name -> (distribution, prior range or None for low-high, why). Numeric parameters not
+# listed have a uniform prior on their allowed range: wide because their basis is weak.
+# Log-uniform where a rate or ratio is uncertain by orders of magnitude (its floor > 0 is
+# where the mechanism becomes negligible; the switches turn a mechanism off); triangular,
+# with the mode at the default, where a document gives the number. Every prior range holds
+# the default, and is assumed.
+_LOG_RATE = "a rate uncertain by orders of magnitude; the floor is a tenth or less of the default"
+PRIORS: dict[str, tuple[str, tuple[float, float] | None, str]] = {
+    "escalation_rate": ("loguniform", (0.005, 0.1), _LOG_RATE),
+    "own_recovery_rate": ("loguniform", (0.001, 0.05), _LOG_RATE),
+    "outreach_effect": ("loguniform", (0.002, 0.3), _LOG_RATE),
+    "presence_effect": ("loguniform", (0.001, 0.2), _LOG_RATE),
+    "neighbour_signal_effect": ("loguniform", (0.002, 0.5), _LOG_RATE),
+    "light_case_hours": ("loguniform", None, "hours per case span an order of magnitude"),
+    "heavy_case_hours": ("loguniform", None, "hours per case span an order of magnitude"),
+    "light_support_effect": ("loguniform", None, _LOG_RATE),
+    "heavy_support_effect": ("loguniform", None, _LOG_RATE),
+    "skill_learning_rate": ("loguniform", (0.0004, 0.05), _LOG_RATE),
+    "training_effect": ("loguniform", (0.0004, 0.05), _LOG_RATE),
+    "skill_decay": ("loguniform", (0.0002, 0.05), _LOG_RATE),
+    "lef_rate": ("loguniform", (0.001, 0.1), _LOG_RATE),
+    "maatwerk_ratio_youth_family": ("loguniform", None, "a ratio around 1: as likely halved as doubled"),
+    "maatwerk_ratio_care_support": ("loguniform", None, "a ratio spanning two orders of magnitude"),
+    "maatwerk_ratio_income_work": ("loguniform", None, "a ratio around 1: as likely halved as doubled"),
+    "maatwerk_ratio_mental_health": ("loguniform", None, "a ratio of at least 1 (GGZ is harder to end)"),
+    "step_down_rate": ("loguniform", (0.005, 0.5), _LOG_RATE),
+    "start_rate": ("loguniform", (0.01, 1.0), _LOG_RATE),
+    "collective_effect": ("loguniform", (0.003, 0.15), _LOG_RATE),
+    "recruit_rate": ("loguniform", (0.005, 0.5), _LOG_RATE),
+    "volunteer_stay_weeks": ("loguniform", None, "a month to ten years: orders of magnitude"),
+    "collective_reliance_gain": ("loguniform", (0.0004, 0.05), _LOG_RATE),
+    "dependence_loss": ("loguniform", (0.0002, 0.02), _LOG_RATE),
+    "reliance_reversion": ("loguniform", (0.0005, 0.05), _LOG_RATE),
+    "neighbour_help": ("loguniform", (0.001, 0.05), _LOG_RATE),
+    "desk_fte_per_1000": ("loguniform", None, "staffing spanning a factor 20"),
+    "block_size": ("loguniform", None, "a street block to a whole district: a factor 40"),
+    "indication_delay_weeks": (
+        "triangular",
+        None,
+        "the legal terms give 8 weeks; practice can be faster or (often) slower, up to half a year",
+    ),
+    "maatwerk_cost_year": (
+        "triangular",
+        (2300.0, 6900.0),
+        "CBS gives EUR 4,600 (+-50%): the mean includes protected housing, support at home costs less",
+    ),
+    "group_tariff": ("triangular", (7.0, 13.0), "tariff lists give about EUR 10 (+-30%)"),
+    "worker_hour_cost": ("uniform", (56.0, 66.0), "the tariff lists give the range EUR 56-66"),
+    "min_cluster": ("triangular", (3.0, 10.0), "one case (the Speelkamer) of five children"),
+}
+
+
+def _with_prior(p: Param) -> Param:
+    if p.name not in PRIORS:
+        return p
+    kind, rng, why = PRIORS[p.name]
+    return replace(p, prior=kind, prior_range=rng, prior_note=why)
+
+
+def _check_prior(p: Param) -> None:
+    """A prior that cannot be drawn from, or excludes the default, is a bug in the table above."""
+    if p.type is bool:
+        return
+    lo, hi = p.prior_low, p.prior_high
+    if p.prior not in PRIOR_KINDS:
+        raise RuntimeError(f"prior of '{p.name}': {p.prior!r} is not one of {PRIOR_KINDS}")
+    if not (p.low <= lo < hi <= p.high) or not (lo <= p.default <= hi):
+        raise RuntimeError(
+            f"prior range of '{p.name}' [{lo}, {hi}] must hold the default within [{p.low}, {p.high}]"
+        )
+    if p.prior == "loguniform" and lo <= 0:
+        raise RuntimeError(f"prior of '{p.name}': log-uniform needs a positive lower end")
+
+
+_ENTRIES = [_with_prior(p) for p in _ENTRIES]
+for _param in _ENTRIES:
+    _check_prior(_param)
 REGISTRY: dict[str, Param] = {p.name: p for p in _ENTRIES}
 if len(REGISTRY) != len(_ENTRIES):  # pragma: no cover - guards the table above
     raise RuntimeError("duplicate parameter name in the registry")
@@ -1731,17 +1862,47 @@ def policy_levers(numeric_only: bool = True) -> list[str]:
 def salib_problem(param_names: Iterable[str] | None = None) -> dict[str, Any]:
     """A SALib problem dict (names, bounds, num_vars) built from the registry.
 
-    Defaults to the numeric policy levers. Boolean parameters cannot be sampled.
+    Defaults to the numeric policy levers. Boolean parameters cannot be sampled. Where a chosen
+    parameter's prior is not uniform on its allowed range, the dict also has SALib's ``dists``
+    (``unif``, ``logunif``, ``triang``) and ``bounds`` are the prior's (for ``triang``: start,
+    end and the mode as a fraction of the width).
     """
     chosen = list(param_names) if param_names is not None else policy_levers()
     for n in chosen:
         if _lookup(n).type is bool:
             raise ParameterError(f"parameter '{n}' is a switch and cannot be sampled")
-    return {
+    params = [REGISTRY[n] for n in chosen]
+    problem: dict[str, Any] = {
         "num_vars": len(chosen),
         "names": chosen,
-        "bounds": [[float(REGISTRY[n].low), float(REGISTRY[n].high)] for n in chosen],
+        "bounds": [[float(p.low), float(p.high)] for p in params],
     }
+    if all(p.prior == "uniform" and p.prior_range is None for p in params):
+        return problem
+    dists, bounds = [], []
+    for p in params:
+        lo, hi = p.prior_low, p.prior_high
+        if p.prior == "triangular":
+            dists.append("triang")
+            bounds.append([lo, hi, (float(p.default) - lo) / (hi - lo)])
+        else:
+            dists.append("logunif" if p.prior == "loguniform" else "unif")
+            bounds.append([lo, hi])
+    problem["bounds"], problem["dists"] = bounds, dists
+    return problem
+
+
+def draw_priors(n: int, param_names: Iterable[str], seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws from the priors of ``param_names``: a Latin hypercube in unit space, mapped
+    through each prior's quantile function (integers rounded). Same ``seed``, same draws."""
+    chosen = list(param_names)
+    for name in chosen:
+        if _lookup(name).type is bool:
+            raise ParameterError(f"parameter '{name}' is a switch and cannot be drawn")
+    if int(n) < 1:
+        raise ParameterError(f"draw_priors: n = {n} is not allowed: expected an integer >= 1")
+    unit = qmc.LatinHypercube(d=max(len(chosen), 1), rng=np.random.default_rng(seed)).random(int(n))
+    return {name: REGISTRY[name].from_unit(unit[:, j]) for j, name in enumerate(chosen)}
 
 
 def source_counts() -> dict[str, dict[str, int]]:
@@ -1767,7 +1928,10 @@ def _source_lines() -> list[str]:
         "- **assumed**: no document behind the number or the rule.",
         "",
         "The *note* says what the documents do say about the number, and names candidate sources"
-        " not checked here. Ranges are prior ranges and assumed throughout. CBS figures are as"
+        " not checked here. *Range* is the allowed values; *prior* the assumed uncertainty that"
+        " history matching (`wijkteam calibrate`) starts from: uniform on the range unless"
+        " narrowed, log-uniform for rates uncertain by orders of magnitude, triangular (mode at"
+        " the default) where a document gives the number; the reason follows in brackets. CBS figures are as"
         " given in DESIGN section 0, still to be checked against CBS StatLine (calibration/NOTE.md).",
         "",
         "| kind | " + " | ".join(SOURCE_CLASSES) + " | total |",
@@ -1797,8 +1961,8 @@ def parameters_markdown() -> str:
         lines += [
             f"## {kind}",
             "",
-            "| name | default | range | unit | mechanism | meaning | class | source | basis | note |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| name | default | range | prior | unit | mechanism | meaning | class | source | basis | note |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for p in REGISTRY.values():
             if p.kind != kind:
@@ -1806,8 +1970,9 @@ def parameters_markdown() -> str:
             default = str(p.default).lower() if p.type is bool else f"{p.default:g}"
             rng = "true/false" if p.type is bool else f"{p.low:g} – {p.high:g}"
             basis = "; ".join(p.basis)
+            prior = f"{p.prior_text} ({p.prior_note})" if p.prior_note else p.prior_text
             lines.append(
-                f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.mechanism} | {p.meaning}"
+                f"| `{p.name}` | {default} | {rng} | {prior} | {p.unit} | {p.mechanism} | {p.meaning}"
                 f" | {p.source_class} | {p.source} | {basis} | {p.note} |"
             )
         lines.append("")

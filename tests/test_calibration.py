@@ -244,6 +244,8 @@ def test_cli_calibrate_writes_the_folder_and_apply_writes_back(tmp_path, capsys)
     args = _parser().parse_args(
         [
             "calibrate",
+            "--method",
+            "de",
             "--budget",
             "30",
             "--seeds",

@@ -324,7 +324,7 @@ def test_params_behaviour_builds_the_problem_of_every_numeric_behaviour_paramete
     behaviour = [n for n in names("behaviour") if REGISTRY[n].type is not bool]
     prob = sa.problem("behaviour")
     assert prob["names"] == behaviour and prob["num_vars"] == len(behaviour) > 50
-    assert prob["bounds"] == [[float(REGISTRY[n].low), float(REGISTRY[n].high)] for n in behaviour]
+    assert prob["bounds"] == [[REGISTRY[n].prior_low, REGISTRY[n].prior_high] for n in behaviour]
     assert sa.problem("all")["names"] == policy_levers() + behaviour
     assert sa.problem("behaviour,mandate")["names"] == [*behaviour, "mandate"]
     assert not set(sa.problem("policy")["names"]) & set(behaviour)
@@ -396,3 +396,17 @@ def test_sa_emulate_parser_defaults():
     assert sa_command._contrast("none") is None
     with pytest.raises(sa.SensitivityError, match="TREATMENT:BASELINE"):
         sa_command._contrast("mandate")
+
+
+def test_behaviour_problem_samples_uniformly_within_the_prior_ranges():
+    """Triangular and log-uniform priors give SALib 3-value bounds and ``dists``; the sensitivity
+    problem keeps plain [low, high] prior ranges so every method's design can be built."""
+    from experiments.sensitivity.problem import problem
+    from model.params import REGISTRY
+
+    prob = problem("behaviour")
+    assert "dists" not in prob
+    shaped = [n for n in prob["names"] if REGISTRY[n].prior != "uniform"]
+    assert shaped  # the check covers the shaped priors
+    for name, bounds in zip(prob["names"], prob["bounds"], strict=True):
+        assert bounds == [REGISTRY[name].prior_low, REGISTRY[name].prior_high]

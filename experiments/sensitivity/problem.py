@@ -100,8 +100,18 @@ def resolve_outputs(outputs: str | Sequence[str] | None) -> list[str]:
 
 def problem(params: str | Sequence[str] | None = None) -> dict[str, Any]:
     """The SALib problem dict (``num_vars``, ``names``, ``bounds``) from the registry
-    (:func:`model.params.salib_problem`, which holds the priors: today each entry's range)."""
-    return salib_problem(resolve_params(params))
+    (:func:`model.params.salib_problem`).
+
+    Sensitivity analysis samples every parameter uniformly within its prior range (the registry
+    entry's ``prior_low``/``prior_high``): Morris' grid is uniform by construction, and one rule
+    for both methods keeps their rankings comparable. The prior *shapes* (log-uniform, triangular)
+    are what calibration draws from (:func:`model.params.draw_priors`); a log-uniform rate is
+    therefore explored more in its upper decades here than it is weighted there.
+    """
+    prob = salib_problem(resolve_params(params))
+    prob.pop("dists", None)
+    prob["bounds"] = [[float(REGISTRY[n].prior_low), float(REGISTRY[n].prior_high)] for n in prob["names"]]
+    return prob
 
 
 def salib_spec(prob: Mapping[str, Any], outputs: Sequence[str] | None = None) -> ProblemSpec:
