@@ -243,6 +243,7 @@ def feature_scores(x: pd.DataFrame, outcomes: dict[str, np.ndarray], seed: int =
         mode=RuleInductionType.CLASSIFICATION,
         random_state=seed,
     )
+    scores.index.name, scores.columns.name = None, None
     first = next(iter(usable))
     return scores.sort_values(first, ascending=False)
 
