@@ -152,9 +152,7 @@ def find_boxes(
     if not y.any() or y.all():
         return []
     x = x.reset_index(drop=True).astype(float)
-    runner = prim.Prim(
-        x, y.copy(), peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
-    )
+    runner = prim.Prim(x, y.copy(), peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min)
     boxes: list[Box] = []
     for number in range(1, n_boxes + 1):
         pbox = runner.find_box()
@@ -188,9 +186,7 @@ def find_boxes(
     return boxes
 
 
-def cart_leaves(
-    x: pd.DataFrame, y: np.ndarray, mass_min: float = MASS_MIN
-) -> pd.DataFrame:
+def cart_leaves(x: pd.DataFrame, y: np.ndarray, mass_min: float = MASS_MIN) -> pd.DataFrame:
     """CART's terminal leaves (the Workbench's ``cart.CART``) with their coverage, density and
     mass, and the restrictions as text; leaves richer in cases of interest than the whole
     design first."""
@@ -198,6 +194,7 @@ def cart_leaves(
     if not y.any() or y.all():
         return pd.DataFrame(columns=["leaf", "coverage", "density", "mass", "restrictions"])
     x = x.reset_index(drop=True).astype(float)
+    mass_min = max(mass_min, 1.0 / len(x))  # at least one case per leaf in a small design
     tree = cart.CART(x, y, mass_min=mass_min, mode=RuleInductionType.BINARY)
     tree.build_tree()
     full = x.agg(["min", "max"]).reset_index(drop=True)
@@ -272,7 +269,11 @@ class Cube:
     def inputs(self, world_columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The PRIM inputs per case: the levers, then the world's assumptions."""
         p, m, _ = self.shape
-        cols = [c for c in self.worlds.columns if c != "member"] if world_columns is None else list(world_columns)
+        cols = (
+            [c for c in self.worlds.columns if c != "member"]
+            if world_columns is None
+            else list(world_columns)
+        )
         left = self.points.loc[self.points.index.repeat(m)].reset_index(drop=True)
         right = self.worlds[cols].iloc[np.tile(np.arange(m), p)].reset_index(drop=True)
         return pd.concat([left, right], axis=1)
@@ -286,7 +287,10 @@ class Cube:
         p, m, r = self.shape
         members = np.arange(m) if members is None else np.asarray(members)
         reps = np.tile(np.arange(r), (len(members), 1)) if reps is None else np.asarray(reps)
-        table = {"point": np.repeat(np.arange(p), len(members)), "member": np.tile(np.arange(len(members)), p)}
+        table = {
+            "point": np.repeat(np.arange(p), len(members)),
+            "member": np.tile(np.arange(len(members)), p),
+        }
         for name, cube in self.kpis.items():
             picked = cube[:, members[:, None], reps]  # (P, M', R')
             table[name] = _nanmean(picked).reshape(-1)
@@ -297,7 +301,9 @@ class Cube:
             )
         return frame
 
-    def reference_means(self, members: np.ndarray | None = None, reps: np.ndarray | None = None) -> pd.DataFrame:
+    def reference_means(
+        self, members: np.ndarray | None = None, reps: np.ndarray | None = None
+    ) -> pd.DataFrame:
         _, m, r = self.shape
         members = np.arange(m) if members is None else np.asarray(members)
         reps = np.tile(np.arange(r), (len(members), 1)) if reps is None else np.asarray(reps)
@@ -343,7 +349,11 @@ def bootstrap_box(
     coverage, density = np.full(n_boot, np.nan), np.full(n_boot, np.nan)
     for b in range(n_boot):
         members = rng.integers(m, size=m) if resample in ("worlds", "both") else np.arange(m)
-        reps = rng.integers(r, size=(m, r)) if resample in ("replicates", "both") else np.tile(np.arange(r), (m, 1))
+        reps = (
+            rng.integers(r, size=(m, r))
+            if resample in ("replicates", "both")
+            else np.tile(np.arange(r), (m, 1))
+        )
         y = np.asarray(classify(cube.cases(members, reps), cube.reference_means(members, reps)), dtype=bool)
         box = inside[:, members].reshape(-1)
         hits = np.sum(y & box)

@@ -118,9 +118,7 @@ def escalation_threshold(cases: pd.DataFrame, spec: OutcomeSpec) -> float:
     return float(np.nanquantile(cases[ESCALATIONS].to_numpy(dtype=float), spec.escalation_quantile))
 
 
-def escapes(
-    cases: pd.DataFrame, spec: OutcomeSpec, threshold: float | None = None
-) -> np.ndarray:
+def escapes(cases: pd.DataFrame, spec: OutcomeSpec, threshold: float | None = None) -> np.ndarray:
     """Whether each case escapes the caseload trap (a boolean array, one per row of ``cases``).
 
     ``cases`` has the KPI columns and, for ``collective_target="own"``, the lever column

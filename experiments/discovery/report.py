@@ -157,7 +157,11 @@ def _pct(x: float) -> str:
 
 
 def _interval(boot: pd.DataFrame, outcome: str, number: int, mode: str, stat: str) -> str:
-    part = boot[(boot["outcome"] == outcome) & (boot["box"] == number) & (boot["resample"] == mode)] if len(boot) else boot
+    part = (
+        boot[(boot["outcome"] == outcome) & (boot["box"] == number) & (boot["resample"] == mode)]
+        if len(boot)
+        else boot
+    )
     if part.empty:
         return "–"
     row = part.iloc[0]
@@ -187,7 +191,9 @@ def findings(disc) -> list[str]:
             text += " The box mixes levers a municipality sets with assumptions it cannot set: where the "
             text += "assumptions lie outside it, the levers alone do not give this result."
         elif assumptions and not levers:
-            text += " The box restricts only assumptions: which worlds we are in decides this, not the levers."
+            text += (
+                " The box restricts only assumptions: which worlds we are in decides this, not the levers."
+            )
         out.append(text)
         insignificant = box.limits[(box.limits[["qp_low", "qp_high"]].max(axis=1) > 0.05)]["name"].tolist()
         if insignificant:
@@ -260,7 +266,9 @@ def write(disc, out: str | Path) -> list[Path]:
     csv("feature_scores.csv", disc.scores.rename_axis("input"), index=True)
     csv("bootstrap.csv", disc.bootstrap)
     csv("robustness.csv", disc.robustness)
-    written.append(plot_tradeoff(disc.cases, disc.policy_results, disc.policy_titles, folder / "tradeoff.png"))
+    written.append(
+        plot_tradeoff(disc.cases, disc.policy_results, disc.policy_titles, folder / "tradeoff.png")
+    )
     text = report_text(disc, {p.name for p in written})
     atomic_write_bytes(folder / "report.md", text.encode())
     written.append(folder / "report.md")

@@ -125,7 +125,6 @@ def sentences(table: pd.DataFrame, titles: dict[str, str] | None = None) -> list
     )
     esc = table.sort_values("escapes_share", ascending=False).iloc[0]
     out.append(
-        f"'{name(esc['policy'])}' escapes the caseload trap in the most worlds "
-        f"({esc['escapes_share']:.0%})."
+        f"'{name(esc['policy'])}' escapes the caseload trap in the most worlds ({esc['escapes_share']:.0%})."
     )
     return out

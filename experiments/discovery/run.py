@@ -144,9 +144,9 @@ def build_cube(runs: pd.DataFrame, points: pd.DataFrame, ensemble: Ensemble, rep
     ref = ok[ok["role"] == "reference"]
     for k in OUTCOME_KPIS:
         kpis[k][p_idx, m_idx, r_idx] = design[k].to_numpy(float)
-        reference[k][ref["member"].map(index).to_numpy(int), ref["replicate"].to_numpy(int)] = ref[k].to_numpy(
-            float
-        )
+        reference[k][ref["member"].map(index).to_numpy(int), ref["replicate"].to_numpy(int)] = ref[
+            k
+        ].to_numpy(float)
     worlds = ensemble.to_df()[["member", *ensemble.parameters]].reset_index(drop=True)
     return Cube(points.reset_index(drop=True), worlds, kpis, reference)
 
@@ -238,7 +238,9 @@ def discover(
     ys = classify(cases, reference, spec)
     cut = escalation_threshold(cases, spec)
 
-    found = {name: find_boxes(inputs, y, name, n_boxes=boxes, min_density=min_density) for name, y in ys.items()}
+    found = {
+        name: find_boxes(inputs, y, name, n_boxes=boxes, min_density=min_density) for name, y in ys.items()
+    }
     trees = {name: cart_leaves(inputs, y) for name, y in ys.items()}
     scores = feature_scores(inputs, ys, seed=seed)
 
@@ -282,7 +284,10 @@ def discover(
     policy_rows = means[means["role"] != "reference"]
     robustness = regret_table(policy_rows, ref_means, spec, escalation_cut=cut)
 
-    table = pd.concat([inputs.reset_index(drop=True), cases.drop(columns=["collective_time_target"], errors="ignore")], axis=1)
+    table = pd.concat(
+        [inputs.reset_index(drop=True), cases.drop(columns=["collective_time_target"], errors="ignore")],
+        axis=1,
+    )
     table = table.loc[:, ~table.columns.duplicated()]
     for name, y in ys.items():
         table[name] = y
@@ -301,7 +306,12 @@ def discover(
         escalation_cut=cut,
         levers=chosen,
         assumptions=assumptions if box_on == "all" else [],
-        info={**info, "runs": outcome.total, "failed": outcome.failed, "cost_columns": cost_columns(means.columns)},
+        info={
+            **info,
+            "runs": outcome.total,
+            "failed": outcome.failed,
+            "cost_columns": cost_columns(means.columns),
+        },
     )
 
 
