@@ -60,35 +60,86 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     design = parser.add_argument_group("design")
-    design.add_argument("--sample", type=positive_int, default=64, metavar="N",
-                        help="Latin-hypercube points over the levers (default 64)")  # fmt: skip
-    design.add_argument("--levers", metavar="A,B,...",
-                        help="levers to vary (default: every numeric policy lever); others keep their defaults")  # fmt: skip
+    design.add_argument(
+        "--sample",
+        type=positive_int,
+        default=64,
+        metavar="N",
+        help="Latin-hypercube points over the levers (default 64)",
+    )
+    design.add_argument(
+        "--levers",
+        metavar="A,B,...",
+        help="levers to vary (default: every numeric policy lever); others keep their defaults",
+    )
     design.add_argument("--ensemble", metavar="DIR", help="a plausible ensemble (wijkteam calibrate)")
-    design.add_argument("--worlds", type=positive_int, default=20, metavar="M",
-                        help="without --ensemble: worlds drawn from the behaviour ranges (default 20)")  # fmt: skip
+    design.add_argument(
+        "--worlds",
+        type=positive_int,
+        default=20,
+        metavar="M",
+        help="without --ensemble: worlds drawn from the behaviour ranges (default 20)",
+    )
     add_replicates(parser, default=2)
     outcomes = parser.add_argument_group("outcomes of interest")
-    outcomes.add_argument("--collective-target", type=_target, default=None, metavar="T|own",
-                          help="collective-time target of 'escapes' (default: the registry default 0.25)")  # fmt: skip
-    outcomes.add_argument("--collective-fraction", type=_share, default=0.5, metavar="F",
-                          help="share of the target to reach (default 0.5)")  # fmt: skip
-    outcomes.add_argument("--escalation-quantile", type=_share, default=1 / 3, metavar="Q",
-                          help="admissions at most this quantile of the design (default 1/3)")  # fmt: skip
-    outcomes.add_argument("--fails-on", default="unmet,cost", metavar="unmet,cost",
-                          help="what 'fails' compares with pre-2015 (default unmet,cost: either)")  # fmt: skip
-    outcomes.add_argument("--fails-margin", type=_share, default=0.0, metavar="M",
-                          help="relative tolerance before 'worse' counts (default 0)")  # fmt: skip
+    outcomes.add_argument(
+        "--collective-target",
+        type=_target,
+        default=None,
+        metavar="T|own",
+        help="collective-time target of 'escapes' (default: the registry default 0.25)",
+    )
+    outcomes.add_argument(
+        "--collective-fraction",
+        type=_share,
+        default=0.5,
+        metavar="F",
+        help="share of the target to reach (default 0.5)",
+    )
+    outcomes.add_argument(
+        "--escalation-quantile",
+        type=_share,
+        default=1 / 3,
+        metavar="Q",
+        help="admissions at most this quantile of the design (default 1/3)",
+    )
+    outcomes.add_argument(
+        "--fails-on",
+        default="unmet,cost",
+        metavar="unmet,cost",
+        help="what 'fails' compares with pre-2015 (default unmet,cost: either)",
+    )
+    outcomes.add_argument(
+        "--fails-margin",
+        type=_share,
+        default=0.0,
+        metavar="M",
+        help="relative tolerance before 'worse' counts (default 0)",
+    )
     analysis = parser.add_argument_group("analysis")
     analysis.add_argument(
         "--boxes", type=positive_int, default=2, metavar="K", help="PRIM boxes per outcome (default 2)"
     )
-    analysis.add_argument("--min-density", type=_share, default=0.75, metavar="D",
-                          help="choose the box with the largest coverage at this density (default 0.75)")  # fmt: skip
-    analysis.add_argument("--box-on", choices=("all", "levers"), default="all",
-                          help="inputs of PRIM/CART: levers and assumptions (all) or levers only")  # fmt: skip
-    analysis.add_argument("--bootstrap", type=positive_int, default=500, metavar="B",
-                          help="bootstrap resamples of each box (default 500)")  # fmt: skip
+    analysis.add_argument(
+        "--min-density",
+        type=_share,
+        default=0.75,
+        metavar="D",
+        help="choose the box with the largest coverage at this density (default 0.75)",
+    )
+    analysis.add_argument(
+        "--box-on",
+        choices=("all", "levers"),
+        default="all",
+        help="inputs of PRIM/CART: levers and assumptions (all) or levers only",
+    )
+    analysis.add_argument(
+        "--bootstrap",
+        type=positive_int,
+        default=500,
+        metavar="B",
+        help="bootstrap resamples of each box (default 500)",
+    )
     add_size_options(parser)
     add_execution_options(parser)
     add_output_options(parser, DEFAULT_OUT)

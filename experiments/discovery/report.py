@@ -96,8 +96,8 @@ def plot_box(box: Box, levers, path: Path) -> Path | None:
         ax.barh(i, hi - lo, left=lo, color="tab:blue" if row.name in levers else "tab:orange", height=0.6)
         qps = [q for q in (row.qp_low, row.qp_high) if np.isfinite(q)]
         qp = f", qp {max(qps):.2g}" if qps else ""
-        ax.text(1.02, i, f"{_num(row.low)}–{_num(row.high)} of {_num(row.full_low)}–{_num(row.full_high)}{qp}",
-                va="center", fontsize=8)  # fmt: skip
+        text = f"{_num(row.low)}–{_num(row.high)} of {_num(row.full_low)}–{_num(row.full_high)}{qp}"
+        ax.text(1.02, i, text, va="center", fontsize=8)
     ax.set_yticks(range(len(lims)), [input_label(n, levers) for n in lims["name"]], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"], fontsize=8)
@@ -146,9 +146,9 @@ def boxes_table(disc) -> pd.DataFrame:
     for name, found in disc.boxes.items():
         for box in found:
             for row in box.limits.itertuples(index=False):
-                rows.append({"outcome": name, "box": box.number, "coverage": box.coverage,
-                             "density": box.density, "mass": box.mass,
-                             "kind": "lever" if row.name in disc.levers else "assumption", **row._asdict()})  # fmt: skip
+                kind = "lever" if row.name in disc.levers else "assumption"
+                stats = {"coverage": box.coverage, "density": box.density, "mass": box.mass}
+                rows.append({"outcome": name, "box": box.number, **stats, "kind": kind, **row._asdict()})
     return pd.DataFrame(rows)
 
 
@@ -284,17 +284,17 @@ def report_text(disc, files: set[str]) -> str:
     lines = [
         "# Scenario discovery: which levers get the team out of the caseload trap",
         "",
-        f"Design: {d['design_points']} Latin-hypercube points over {len(disc.levers)} policy levers, crossed with "
-        f"{d['worlds']} worlds ({d['ensemble']}), {info['replicates']} replicates each with common random "
-        f"numbers (base seed {info['base_seed']}); {size}; {info['runs']} runs of the design, the pre-2015 "
+        f"Design: {d['design_points']} Latin-hypercube points over {len(disc.levers)} policy levers, "
+        f"crossed with {d['worlds']} worlds ({d['ensemble']}), {info['replicates']} replicates each with "
+        f"common random numbers (base seed {info['base_seed']}); {size}; {info['runs']} runs of the design, the pre-2015 "
         f"reference and the named policies ({info['failed']} failed).",
         "",
     ]
     if stand_in:
         lines += [
-            "**The worlds are a stand-in**: behaviour parameters drawn uniformly within their registry ranges, "
-            "not a calibrated plausible ensemble. Boxes that restrict assumptions say which assumptions "
-            "matter, not which worlds are plausible.",
+            "**The worlds are a stand-in**: behaviour parameters drawn uniformly within their registry "
+            "ranges, not a calibrated plausible ensemble. Boxes that restrict assumptions say which "
+            "assumptions matter, not which worlds are plausible.",
             "",
         ]
     lines += ["## Outcomes of interest", ""]
@@ -317,14 +317,14 @@ def report_text(disc, files: set[str]) -> str:
     ]
     for name, found in disc.boxes.items():
         for box in found:
+            iv = lambda mode, stat, n=name, b=box.number: _interval(disc.bootstrap, n, b, mode, stat)  # noqa: E731
             lines += [
                 f"### '{name}', box {box.number}: coverage {box.coverage:.0%}, density {box.density:.0%}, "
                 f"mass {box.mass:.0%}",
                 "",
-                f"Bootstrap: coverage {_interval(disc.bootstrap, name, box.number, 'replicates', 'coverage')} "
-                f"(replicates), {_interval(disc.bootstrap, name, box.number, 'both', 'coverage')} (worlds and "
-                f"replicates); density {_interval(disc.bootstrap, name, box.number, 'replicates', 'density')} "
-                f"(replicates), {_interval(disc.bootstrap, name, box.number, 'both', 'density')} (both).",
+                f"Bootstrap: coverage {iv('replicates', 'coverage')} (replicates), {iv('both', 'coverage')} "
+                f"(worlds and replicates); density {iv('replicates', 'density')} (replicates), "
+                f"{iv('both', 'density')} (both).",
                 "",
             ]
             if not box.limits.empty:

@@ -25,7 +25,6 @@ from calibration.ensemble import Ensemble, from_ranges, load_ensemble
 from experiments.api import setup_overrides
 from experiments.discovery.boxes import Box, Cube, bootstrap_box, cart_leaves, feature_scores, find_boxes
 from experiments.discovery.outcomes import (
-    ESCALATIONS,
     OUTCOME_KPIS,
     OutcomeError,
     OutcomeSpec,
@@ -104,6 +103,14 @@ def worlds_for(ensemble: str | Path | Ensemble | None, n_worlds: int, seed: int)
     if n_worlds < 2:
         raise DiscoveryError(f"--worlds: {n_worlds} is not allowed: expected at least 2 worlds")
     return from_ranges(n_worlds, seed)
+
+
+def _ensemble_words(ensemble: str | Path | Ensemble | None, n: int) -> str:
+    if isinstance(ensemble, str | Path):
+        return str(ensemble)
+    if ensemble is not None:
+        return "an ensemble given in Python"
+    return f"{n} draws from the registry ranges (no calibration)"
 
 
 def _python(value: Any) -> Any:
@@ -221,9 +228,7 @@ def discover(
             "levers": chosen,
             "design_points": sample,
             "worlds": len(world_set),
-            "ensemble": str(ensemble) if isinstance(ensemble, str | Path) else (
-                "given" if ensemble is not None else f"{len(world_set)} draws from the registry ranges (no calibration)"
-            ),
+            "ensemble": _ensemble_words(ensemble, len(world_set)),
             "outcomes": spec.to_dict(),
             "policies": [REFERENCE, *policies],
         },
@@ -313,10 +318,6 @@ def discover(
             "cost_columns": cost_columns(means.columns),
         },
     )
-
-
-def escalation_column() -> str:
-    return ESCALATIONS
 
 
 def summary(disc: Discovery) -> Mapping[str, Any]:
