@@ -286,8 +286,8 @@ def report_text(disc, files: set[str]) -> str:
         "",
         f"Design: {d['design_points']} Latin-hypercube points over {len(disc.levers)} policy levers, "
         f"crossed with {d['worlds']} worlds ({d['ensemble']}), {info['replicates']} replicates each with "
-        f"common random numbers (base seed {info['base_seed']}); {size}; {info['runs']} runs of the design, the pre-2015 "
-        f"reference and the named policies ({info['failed']} failed).",
+        f"common random numbers (base seed {info['base_seed']}); {size}; {info['runs']} runs of the design, "
+        f"the pre-2015 reference and the named policies ({info['failed']} failed).",
         "",
     ]
     if stand_in:
