@@ -34,6 +34,7 @@ from experiments.discovery.outcomes import (
 from experiments.discovery.robust import cost_columns, regret_table
 from experiments.executor import execute, make_tasks
 from experiments.scenario import MAIN_SCENARIOS, load
+from experiments.store import StoreError
 from model import SUMMARY_FIELDS
 from model.params import REGISTRY, policy_levers
 
@@ -282,7 +283,15 @@ def discover(
         options = {**execute_options}
         if options.get("command"):
             options["command"] = f"{options['command']} (representative policies of the boxes)"
-        box_outcome = execute(box_tasks, box_out, kind="discover-boxes", info=box_info, **options)
+        try:
+            box_outcome = execute(box_tasks, box_out, kind="discover-boxes", info=box_info, **options)
+        except StoreError as exc:
+            # resumed with other analysis options: other boxes, other representative policies; these
+            # runs are derived from the first batch, so they are replaced, not an error
+            if not options.get("resume") or "different design" not in str(exc):
+                raise
+            options.update(resume=False, overwrite=True)
+            box_outcome = execute(box_tasks, box_out, kind="discover-boxes", info=box_info, **options)
         all_runs = pd.concat([runs, box_outcome.runs], ignore_index=True)
     means = policy_means(all_runs)
     ref_means = means[means["role"] == "reference"]
