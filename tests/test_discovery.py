@@ -199,7 +199,10 @@ def test_regret_and_satisficing_on_a_hand_made_example():
     assert table.at["A", "escapes_share"] == 1.0 and table.at["B", "escapes_share"] == 0.5
     assert table.at["A", "cost_team_per_payer_year"] == 2.0  # a payer column is carried along
     text = " ".join(sentences(table.reset_index(), {"A": "Policy A"}))
-    assert "On unmet need, 'Policy A' is never more than 25% worse than the best" in text
+    assert (
+        "On unmet need, 'Policy A' is never more than 20 severity-weeks per 1,000 residents per year worse"
+        in text
+    )
     assert "'B' fails in 50% of worlds" in text
 
 

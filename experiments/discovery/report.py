@@ -233,7 +233,10 @@ def policy_table(disc) -> pd.DataFrame:
     table = pd.DataFrame({"policy": [disc.policy_titles.get(p, p) for p in t["policy"]]})
     for objective, words in OBJECTIVES.items():
         table[f"{words}: mean"] = t[objective]
-        table[f"{words}: worst regret"] = [f"{v:.0%}" for v in t[f"{objective}_regret_max_rel"]]
+        table[f"{words}: worst regret"] = [
+            f"{_num(a)} ({r:.0%})" if np.isfinite(r) else _num(a)
+            for a, r in zip(t[f"{objective}_regret_max"], t[f"{objective}_regret_max_rel"], strict=True)
+        ]
     table["worlds not worse than pre-2015"] = [f"{v:.0%}" for v in t["satisficing_share"]]
     table["worlds escaping the trap"] = [f"{v:.0%}" for v in t["escapes_share"]]
     for cost in disc.info.get("cost_columns", []):
@@ -346,9 +349,9 @@ def report_text(disc, files: set[str]) -> str:
         "## Robust policies",
         "",
         "Regret: how much worse than the best of the compared policies in the same world (worst case over "
-        "worlds, as a share of the best value). 'Not worse than pre-2015': the share of worlds in which "
-        "the policy does not fail. Box policies are the centre of each restricted lever of an 'escapes' "
-        "box, other levers at their registry defaults.",
+        "worlds, in the KPI's unit and, in brackets, as a share of the best value). 'Not worse than "
+        "pre-2015': the share of worlds in which the policy does not fail. Box policies are the centre "
+        "of each restricted lever of an 'escapes' box, other levers at their registry defaults.",
         "",
         _md_table(policy_table(disc)),
         "",

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.discovery.outcomes import OutcomeSpec, escapes, fails
+from model.outputs import OUTPUTS, display_unit
 
 #: Objectives of the regret table (lower is better), with short words for the sentences.
 OBJECTIVES: dict[str, str] = {
@@ -92,6 +93,11 @@ def regret_table(
     return table.sort_values(f"{first}_regret_max").reset_index(drop=True)
 
 
+def _amount(value: float) -> str:
+    """A regret in words: three significant digits, thousands separated."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def sentences(table: pd.DataFrame, titles: dict[str, str] | None = None) -> list[str]:
     """Plain-language findings from :func:`regret_table` (numbers only from the table)."""
     titles = titles or {}
@@ -105,15 +111,16 @@ def sentences(table: pd.DataFrame, titles: dict[str, str] | None = None) -> list
             continue
         robust = table.sort_values(f"{objective}_regret_max").iloc[0]
         best_avg = table.sort_values(objective).iloc[0]
+        unit = display_unit(objective) if objective in OUTPUTS else ""
         line = (
             f"On {words}, '{name(robust['policy'])}' is never more than "
-            f"{robust[f'{objective}_regret_max_rel']:.0%} worse than the best of the compared policies "
-            f"in any of the {n} worlds"
+            f"{_amount(robust[f'{objective}_regret_max'])} {unit} worse than the best of the compared "
+            f"policies in any of the {n} worlds"
         )
         if best_avg["policy"] != robust["policy"]:
             line += (
                 f"; '{name(best_avg['policy'])}' is best on average but up to "
-                f"{best_avg[f'{objective}_regret_max_rel']:.0%} worse than the best in some world"
+                f"{_amount(best_avg[f'{objective}_regret_max'])} worse than the best in some world"
             )
         out.append(line + ".")
     most = table.sort_values("satisficing_share", ascending=False).iloc[0]
