@@ -21,7 +21,7 @@ from experiments.store import StoreError
 from model import ParameterError, warm_up
 
 #: Subcommand modules under ``experiments.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "export", "viz")
+COMMANDS: tuple[str, ...] = ("run", "sweep", "sa", "discover", "export", "viz")
 
 USER_ERRORS = (ParameterError, ScenarioError, DesignError, StoreError, CommandError, SchedulerError)
 

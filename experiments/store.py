@@ -78,6 +78,21 @@ GENERATED = (
     "emulator_fit.csv",
     "emulator_indices.csv",
     "emulator_indices.png",
+    # wijkteam discover (experiments/discovery/report.py FILES)
+    "cases.parquet",
+    "boxes.csv",
+    "trajectory_escapes.csv",
+    "trajectory_fails.csv",
+    "cart_escapes.csv",
+    "cart_fails.csv",
+    "feature_scores.csv",
+    "bootstrap.csv",
+    "robustness.csv",
+    "peeling_escapes.png",
+    "peeling_fails.png",
+    "box_escapes.png",
+    "box_fails.png",
+    "tradeoff.png",
 )
 #: Marks of a folder written by the earlier store of Parquet part files.
 LEGACY = ("parts", "manifest.json", "runs.parquet")
