@@ -15,8 +15,8 @@ from experiments.discovery.boxes import Cube, bootstrap_box, choose, find_boxes,
 from experiments.discovery.outcomes import OutcomeError, OutcomeSpec, escapes, fails
 from experiments.discovery.robust import regret_table, sentences
 from experiments.discovery.run import box_policy, design_points
-from model.params import REGISTRY
 from model import compiled
+from model.params import REGISTRY
 
 TINY = ["--residents", "200", "--weeks", "12", "--burn-in", "4", "--workers", "1", "--quiet"]
 
