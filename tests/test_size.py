@@ -49,20 +49,27 @@ SETUP = {"weeks": 260, "burn_in_weeks": 104}
 #: 8 + 2 replicates): an initiative needs ``initiative_hours`` (3 h a week) from the
 #: neighbourhood's pooled collective hours, which are what casework leaves. Per 1,000 residents
 #: the pool is the same, but 2,000 residents pool about 0.9 h a week for initiatives and rarely
-#: start one, 20,000 residents about 8 h. Before issue 17 this made collective work reinforce
-#: itself only in the large neighbourhood (collective time 4.6% vs 9.9%, maatwerk clients 83.7 vs
-#: 74.5 per 1,000, cost EUR 506 vs 469 per resident), and the test was a strict expected failure.
-#: With the income groups of issue 17 (new random streams, 2026-11-30) initiatives still start
-#: mostly in the large one (0.37 running at 2,000 vs 7.6 at 20,000, 0.19 vs 0.38 per 1,000), but
-#: every KPI here agrees within 3 SE (collective time 4.9% vs 5.6%, 3 SE 3.6 points; maatwerk
-#: clients 95.3 vs 89.5, 3 SE 11.5; cost EUR 557 vs 532, 3 SE 50), so the test runs as a plain check.
+#: start one, 20,000 residents about 8 h, so collective work reinforces itself only in the large
+#: neighbourhood. Measured three times:
+#:   before issue 17: collective time 4.6% vs 9.9%, maatwerk clients 83.7 vs 74.5 per 1,000, cost
+#:     EUR 506 vs 469 per resident (fails);
+#:   income groups alone (issue 17 branch): every KPI within 3 SE (cost EUR 557 vs 532, 3 SE 50);
+#:   income groups and payers (issue 17 merged, 2026-11-30): cost EUR 586 vs 541 (3 SE 34) (fails).
+#: The size effect is real in direction each time and near the 3-SE line in size.
+INITIATIVES_NEED_A_POOL = (
+    "an initiative needs 3 pooled worker hours a week: a 2,000-resident team's leftover (about 0.9 h)"
+    " rarely reaches it, a 20,000-resident one's (about 8 h) does; cost EUR 586 vs 541 per resident"
+    " (3 SE 34) on the merged model of issue 17 (see the comment above)"
+)
 
 #: With initiatives off, KPIs measured to depend on size, with the numbers (2,000 mean, 20,000 mean,
-#: 3 SE). Found in CI on the merged model of issue 16: caseload per FTE 39.2 at 2,000 vs 37.3 at
-#: 20,000 residents (3 SE 1.7). With the income groups of issue 17 it agrees (37.9 vs 37.2, 3 SE
-#: 1.7), so the list is empty. The test also fails when a listed KPI stops depending on size, so an
-#: entry cannot outlive its reason.
-SIZE_DEPENDENT_WITHOUT_INITIATIVES: dict[str, str] = {}
+#: 3 SE). Caseload per FTE: 39.2 vs 37.3 (3 SE 1.7) on the merged model of issue 16; 37.9 vs 37.2
+#: on the income-groups branch of issue 17 alone; 39.6 vs 37.0 (3 SE 1.7) on the merged model of
+#: issue 17 (2026-11-30). Its cause is not investigated. The test also fails when a listed KPI
+#: stops depending on size, so an entry cannot outlive its reason.
+SIZE_DEPENDENT_WITHOUT_INITIATIVES: dict[str, str] = {
+    "caseload_per_fte": "cases per FTE 39.6 at 2,000 vs 37.0 at 20,000 residents (3 SE 1.7)",
+}
 
 
 @pytest.mark.slow
@@ -70,7 +77,9 @@ SIZE_DEPENDENT_WITHOUT_INITIATIVES: dict[str, str] = {}
     "initiatives",
     [
         pytest.param(False, id="initiatives-off"),
-        pytest.param(True, id="initiatives-on"),
+        pytest.param(
+            True, id="initiatives-on", marks=pytest.mark.xfail(reason=INITIATIVES_NEED_A_POOL, strict=True)
+        ),
     ],
 )
 def test_per_1000_kpis_agree_at_2000_and_20000_residents(initiatives):
