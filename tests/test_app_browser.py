@@ -109,7 +109,9 @@ def test_page_renders_steps_and_resets_in_chromium(server, tmp_path):
             expect(page.get_by_text("Scenario and policy levers")).to_be_visible()
             expect(page.get_by_text("Staffing (FTE per 1,000 residents)")).to_be_visible()
             expect(page.get_by_text("Time: 0.0")).to_be_visible()
-            expect(page.locator("img")).to_have_count(6)
+            # One image per figure of the page: map, team time, workers, prevention, costs (by kind
+            # and payer), residents and unmet need by income group.
+            expect(page.locator("img")).to_have_count(7)
             expect(page.get_by_text("Summary after 0 weeks")).to_be_visible()
 
             # Step advances the model: the step counter and the summary table change.
