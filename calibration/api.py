@@ -162,6 +162,7 @@ def validate_ensemble(
     workers: int | None = None,
     only: Sequence[str] | None = None,
     source: str = "in memory",
+    progress: Callable[[str], None] | None = None,
 ) -> EnsembleValidation:
     """Run the pattern checks in every member of ``ensemble`` (a :class:`calibration.ensemble.Ensemble`).
 
@@ -173,7 +174,7 @@ def validate_ensemble(
     seeds = list(seeds) if seeds is not None else seeds_for(targets, "validate", 2)
     started, t0 = now(), time.monotonic()
     with Simulator(setup, workers) as sim:
-        worlds = world_table(targets, sim, seeds, list(ensemble.iter_overrides()), only)
+        worlds = world_table(targets, sim, seeds, list(ensemble.iter_overrides()), only, progress)
         done, failed = sim.runs_done, sim.runs_failed
     return EnsembleValidation(
         targets=targets,

@@ -22,7 +22,7 @@ from calibration.report import write_calibration, write_validation
 from calibration.targets import TargetsError, TargetSet, load_targets
 from calibration.text import text_table
 from calibration.writeback import PARAMS_FILE, WriteBackError, write_back
-from experiments.options import CommandError, add_size_options, positive_int
+from experiments.options import CommandError, add_members, add_size_options, members_or_error, positive_int
 from model.params import REGISTRY
 from model.params import validate as validate_params
 
@@ -145,6 +145,7 @@ def _register_validate(subparsers: argparse._SubParsersAction) -> None:
         "seeds reaches the criterion; default 2 seeds per world, the same in every world); default "
         "--out results/validation-ensemble",
     )
+    add_members(val)
     _common(val, "results/validation", "validate")
     val.set_defaults(func=validate_command)
 
@@ -218,7 +219,7 @@ def validate_command(args: argparse.Namespace) -> int:
             from model import ParameterError
 
             raise ParameterError(f"unknown pattern id(s): {', '.join(sorted(unknown))}")
-    if args.ensemble:
+    if members_or_error(args) is not None or args.ensemble:
         return _validate_ensemble(args, targets, only)
     out = Path(args.out)
     setup, seeds = _setup(args, targets), _seeds(args, targets)
@@ -238,13 +239,14 @@ def _validate_ensemble(args: argparse.Namespace, targets: TargetSet, only: list[
     if args.fitted or args.set_values:
         raise CommandError("--ensemble takes each world's parameters from the ensemble: drop --fitted/--set")
     try:
-        ensemble, source = resolve_ensemble(args.ensemble)
+        ensemble, source = resolve_ensemble(args.ensemble, args.members)
     except ValueError as exc:  # EnsembleError: one line naming the folder or the bad value
         raise CommandError(str(exc)) from None
     out = Path(args.out if args.out != "results/validation" else "results/validation-ensemble")
     seeds = seeds_for(targets, "validate", args.seeds or 2, args.seed)
+    say = None if args.quiet else (lambda line: print(f"  {line}", flush=True))
     result = validate_ensemble(
-        ensemble, targets, _setup(args, targets), seeds, args.workers, only, source=source
+        ensemble, targets, _setup(args, targets), seeds, args.workers, only, source=source, progress=say
     )
     write_ensemble_validation(result, out, getattr(args, "command_line", "wijkteam validate"))
     print(shares_text(result))
@@ -335,6 +337,7 @@ DEFAULT_HM = {
     "replicate_seeds": 4,
     "members": 100,
     "final_runs": 250,
+    "final_rounds": 8,
     "heldout_members": 20,
     "sample": 20000,
 }
@@ -343,7 +346,7 @@ DEFAULT_HM = {
 def _history_command(args: argparse.Namespace) -> int:
     """``wijkteam calibrate`` (history matching): run or resume, write the folder, print the summary."""
     from calibration.api import now
-    from calibration.history import HistoryError, Settings, behaviour_priors, history_match
+    from calibration.history import HistoryError, Settings, behaviour_priors, history_match, hold_folder
     from calibration.history_report import write_history
     from calibration.runs import Simulator
 
@@ -377,13 +380,15 @@ def _history_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     started = now()
     say = (lambda _line: None) if args.quiet else (lambda line: print(f"  {line}", flush=True))
+    command = getattr(args, "command_line", "wijkteam calibrate")
     try:
-        with Simulator(setup, args.workers, args.scheduler) as sim:
-            result = history_match(targets, settings, out, sim, progress=say)
+        settings.check()
+        with hold_folder(out):  # also while the report is written
+            with Simulator(setup, args.workers, args.scheduler) as sim:
+                result = history_match(targets, settings, out, sim, progress=say)
+            write_history(result, out, command, started, now(), {"targets_file": str(targets.path)})
     except HistoryError as exc:
         raise CommandError(str(exc)) from None
-    command = getattr(args, "command_line", "wijkteam calibrate")
-    write_history(result, out, command, started, now(), {"targets_file": str(targets.path)})
     print(
         result.checks[["target", "role", "value", "members", "share_within", "median"]].to_string(index=False)
     )

@@ -82,6 +82,23 @@ class Ensemble:
         """The members' table (a copy)."""
         return self.members.copy()
 
+    def head(self, n: int | None) -> Ensemble:
+        """The first ``n`` members (all with ``None``): a smaller run on the same worlds.
+
+        Members are stored in the order they were drawn, so the first ``n`` are a random subset
+        and the first ``n`` of a larger choice are among them.
+        """
+        if n is None:
+            return self
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= len(self):
+            raise EnsembleError(
+                f"ensemble: --members = {n!r} is not allowed: expected an integer in [1, {len(self)}]"
+            )
+        if n == len(self):
+            return self
+        meta = {**self.meta, "members_used": f"the first {int(n)} of {len(self)}"}
+        return Ensemble(self.members.iloc[: int(n)].reset_index(drop=True), self.parameters, self.fixed, meta)
+
 
 def _check(members: pd.DataFrame, parameters: Sequence[str], fixed: Mapping[str, Any]) -> None:
     missing = [c for c in (*COLUMNS, *parameters) if c not in members.columns]

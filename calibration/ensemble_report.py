@@ -12,6 +12,7 @@ from calibration.api import EnsembleValidation
 from calibration.patterns import WORLD_RULE
 from experiments.labels import output_label
 from experiments.store import atomic_write_bytes
+from model.params import REGISTRY
 
 FILES = ("world_patterns.csv", "pattern_shares.csv", "pattern_worlds.png", "report.md")
 
@@ -72,7 +73,9 @@ def write_ensemble_validation(result: EnsembleValidation, out: str | Path, comma
     atomic_write_bytes(out / "pattern_shares.csv", shares.to_csv(index=False).encode())
     figure = plot_worlds(result, out / "pattern_worlds.png")
     drawn = result.ensemble_meta.get("drawn")
-    setup = ", ".join(f"{k} = {v}" for k, v in result.setup.items())
+    sizes = {k: REGISTRY[k].default for k in ("n_residents", "weeks", "burn_in_weeks")}
+    setup = ", ".join(f"{k} = {v}" for k, v in {**sizes, **result.setup}.items())
+    setup += "" if result.setup else " (the registry defaults)"
     lines = [
         "# Patterns across the plausible ensemble",
         "",
@@ -92,7 +95,7 @@ def write_ensemble_validation(result: EnsembleValidation, out: str | Path, comma
     lines += [
         "## Rule",
         "",
-        WORLD_RULE[:1].upper() + WORLD_RULE[1:] + ".",
+        WORLD_RULE[:1].upper() + WORLD_RULE[1:],
         "",
         "*Holds in* is the share of worlds in which the check holds by that rule; *strict* the share in "
         "which it passes the single-world criterion of `wijkteam validate` (with the 95% interval over the "

@@ -38,19 +38,27 @@ Held-out and consistency targets
 Resume: the settings go to ``history.json`` first; every finished wave (``wave_01``, ...), final
 round (``final_01``, ...) and the held-out runs (``heldout``) is a folder written under a temporary
 name and renamed when complete. Rerunning the same command continues after the last complete
-step; with other settings it refuses with one line.
+step; with other settings it refuses with one line. While a calibration runs it holds a lock on
+the folder (``.calibrate.lock``, released when the process ends, however it ends); a second
+calibration of the same folder refuses in one line naming the process. ``final_rounds`` is only
+a limit: a round's size and points depend on the rounds before it, never on the limit, so a
+larger limit continues a calibration that stopped short of ``members`` with the rounds it ran.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
+import os
 import pickle
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,6 +73,8 @@ from experiments.store import atomic_write_bytes, atomic_write_parquet, json_def
 from model.params import REGISTRY, names, validate
 
 SETTINGS_FILE = "history.json"
+#: Settings that only limit how far a calibration goes; raising them on resume extends it.
+LIMITS = ("final_rounds",)
 #: Implausibility cutoff (three-sigma rule) and model discrepancy (share of the target; assumed).
 CUTOFF = 3.0
 DISCREPANCY = 0.1
@@ -310,7 +320,7 @@ def _digest(data: Any) -> str:
 def _identity(settings: Settings, targets: Sequence[Target]) -> dict[str, Any]:
     """What must be equal for a resume: the settings, the fitted targets, the priors and the defaults."""
     return {
-        "settings": settings.to_json(),
+        "settings": {k: v for k, v in settings.to_json().items() if k not in LIMITS},
         "targets": [
             {
                 "name": t.name,
@@ -330,6 +340,53 @@ def _identity(settings: Settings, targets: Sequence[Target]) -> dict[str, Any]:
     }
 
 
+LOCK_NAME = ".calibrate.lock"
+_HELD: dict[Path, int] = {}
+
+
+@contextmanager
+def hold_folder(out: str | Path) -> Iterator[None]:
+    """Hold the calibration folder ``out`` (created if needed) against other processes.
+
+    An advisory ``flock`` on ``out/.calibrate.lock``: the system releases it when the process
+    ends, also when it is killed, so a stale lock cannot block a resume. Re-entrant within a
+    process (the command holds the folder while it writes the report too).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    key = out.resolve()
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = json.loads(os.read(fd, 4096) or b"{}")
+        except ValueError:
+            holder = {}
+        os.close(fd)
+        raise HistoryError(
+            f"calibrate: {out} is in use by process {holder.get('pid', '(unknown)')} since "
+            f"{holder.get('started', 'an unknown time')}; wait for it to finish or stop it, then try again"
+        ) from None
+    os.ftruncate(fd, 0)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    os.write(fd, json.dumps({"pid": os.getpid(), "started": started}).encode())
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def _start_folder(out: Path, identity: dict[str, Any]) -> None:
     """Write ``history.json``, or check that the one there describes the same calibration."""
     out.mkdir(parents=True, exist_ok=True)
@@ -339,6 +396,8 @@ def _start_folder(out: Path, identity: dict[str, Any]) -> None:
             old = json.loads(path.read_text())
         except ValueError:
             raise HistoryError(f"calibrate: {path} cannot be read; use another --out") from None
+        for key in LIMITS:  # folders written before a limit left the identity
+            old.get("identity", {}).get("settings", {}).pop(key, None)
         if _digest(old.get("identity")) != _digest(identity):
             diff = _differences(old.get("identity", {}), identity)
             raise HistoryError(
@@ -422,8 +481,12 @@ def history_match(
     fitted = [t for t in all_targets if t.role == "fitted"]
     if not fitted:
         raise HistoryError('calibrate: the targets file has no target with role = "fitted"')
+    with hold_folder(out):
+        return _history_match(settings, all_targets, fitted, Path(out), runner, progress)
+
+
+def _history_match(settings, all_targets, fitted, out, runner, progress) -> HistoryResult:
     say = progress or (lambda _line: None)
-    out = Path(out)
     _start_folder(out, _identity(settings, fitted))
     _clean_partial(out)
     t0 = time.monotonic()

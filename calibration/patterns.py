@@ -33,7 +33,8 @@ with the same seeds (common random numbers), so a contrast is measured seed by s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,6 +302,7 @@ def world_table(
     seeds: Sequence[int],
     worlds: Sequence[tuple[int, Mapping[str, Any]]],
     only: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Every pattern check in every world: one row per world and check.
 
@@ -311,13 +313,23 @@ def world_table(
     """
     chosen = {p.id: p for p in targets.patterns if only is None or p.id in only}
     rows = []
-    for member, overrides in worlds:
+    t0 = time.monotonic()
+    for i, (member, overrides) in enumerate(worlds, start=1):
         results, _, _ = run_patterns(targets, simulator, seeds, base=dict(overrides), only=list(chosen))
+        holds = 0
         for r in results:
             pattern = chosen[r.pattern]
             check = next(c for c in pattern.checks if c.kpi == r.kpi)
             row = {k: v for k, v in r.__dict__.items() if k != "per_seed"}
             rows.append({"member": int(member), **row, "holds": world_holds(pattern, check, r, overrides)})
+            holds += bool(rows[-1]["holds"])
+        if progress is not None:
+            took = time.monotonic() - t0
+            left = took / i * (len(worlds) - i)
+            progress(
+                f"world {i}/{len(worlds)} (member {int(member)}): {holds} of {len(results)} checks hold "
+                f"({took:.0f} s, about {left / 60:.0f} min left)"
+            )
     return pd.DataFrame(rows)
 
 

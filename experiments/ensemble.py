@@ -216,6 +216,85 @@ def summarise(effects: pd.DataFrame, interval: tuple[float, float] = INTERVAL) -
     return pd.DataFrame(rows)
 
 
+#: Fewer worlds than this give no "which assumptions decide it" table (too few to score 80+ inputs).
+MIN_WORLDS_FOR_DRIVERS = 20
+
+
+def deciding_assumptions(
+    ensemble: Ensemble, effects: pd.DataFrame, kpis: Sequence[str] = HEADLINE[:4], top: int = 3
+) -> pd.DataFrame:
+    """Per conclusion (scenario and KPI), the ensemble parameters most strongly associated with
+    the size of the effect across the plausible worlds.
+
+    Spearman's rank correlation ``rho`` of each varied parameter with the worlds' effects; the
+    ``top`` largest ``|rho|`` per conclusion, with the two-sided ``p`` value and whether it
+    survives a Bonferroni correction over the parameters tested (``bonferroni``: p < 0.05 / k).
+    Rank correlation: cheap, and it reads the effect's size, not only its sign. Columns:
+    ``scenario``, ``kpi``, ``share_better``, ``rank``, ``parameter``, ``rho``, ``p``,
+    ``bonferroni``; no rows with fewer than :data:`MIN_WORLDS_FOR_DRIVERS` worlds.
+    """
+    from scipy.stats import rankdata
+    from scipy.stats import t as student_t
+
+    columns = ["scenario", "kpi", "share_better", "rank", "parameter", "rho", "p", "bonferroni"]
+    table = ensemble.to_df().set_index("member")
+    varied = [p for p in ensemble.parameters if table[p].nunique() > 1]
+    if len(table) < MIN_WORLDS_FOR_DRIVERS or not varied:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (scenario, kpi), sub in effects[effects["kpi"].isin(kpis)].groupby(["scenario", "kpi"], sort=False):
+        effect = sub["effect"].to_numpy(float)
+        keep = np.isfinite(effect)
+        n, sign = int(keep.sum()), better_sign(kpi)
+        if n < MIN_WORLDS_FOR_DRIVERS or not np.isfinite(sign) or np.ptp(effect[keep]) == 0:
+            continue
+        x = table.loc[sub["member"].to_numpy()[keep], varied].to_numpy(float)
+        rho = _rank_correlations(rankdata(x, axis=0), rankdata(effect[keep]))
+        usable = np.isfinite(rho)
+        tstat = rho * np.sqrt((n - 2) / np.maximum(1.0 - rho**2, 1e-300))
+        pval = 2.0 * student_t.sf(np.abs(tstat), n - 2)  # as scipy.stats.spearmanr
+        order = sorted(np.flatnonzero(usable), key=lambda j: (-abs(rho[j]), varied[j]))
+        share = float(np.mean(np.sign(effect[keep]) == sign))
+        for rank, j in enumerate(order[:top], start=1):
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "share_better": share,
+                    "rank": rank,
+                    "parameter": varied[j],
+                    "rho": float(rho[j]),
+                    "p": float(pval[j]),
+                    "bonferroni": bool(pval[j] < 0.05 / int(usable.sum())),
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _rank_correlations(ranks: np.ndarray, target_ranks: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each column of ``ranks`` with ``target_ranks`` (NaN for a constant column)."""
+    a = ranks - ranks.mean(axis=0)
+    b = target_ranks - target_ranks.mean()
+    denom = np.sqrt((a**2).sum(axis=0) * (b**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (a * b[:, None]).sum(axis=0) / denom, np.nan)
+
+
+def drivers_table(drivers: pd.DataFrame, titles: Mapping[str, str]) -> str:
+    """The markdown table of :func:`deciding_assumptions`: one row per conclusion."""
+    lines = [
+        "| scenario | KPI | better in | parameters most associated with the effect (Spearman rho) |",
+        "|---|---|---|---|",
+    ]
+    for (scenario, kpi), sub in drivers.groupby(["scenario", "kpi"], sort=False):
+        names = "; ".join(
+            f"`{r.parameter}` {r.rho:+.2f}{'*' if r.bonferroni else ''}" for r in sub.itertuples()
+        )
+        share = _pct(float(sub["share_better"].iloc[0]))
+        lines.append(f"| {titles.get(scenario, scenario)} | {output_label(kpi)} | {share} | {names} |")
+    return "\n".join(lines)
+
+
 def headline(
     summary: pd.DataFrame, titles: Mapping[str, str], reference: str, kpis: Sequence[str]
 ) -> list[str]:
@@ -259,10 +338,10 @@ class EnsembleResult:
         return self.summary.copy()
 
 
-def resolve_ensemble(ensemble: Ensemble | str | Path) -> tuple[Ensemble, str]:
-    """An ensemble and where it came from (a folder, or ``"in memory"``)."""
+def resolve_ensemble(ensemble: Ensemble | str | Path, members: int | None = None) -> tuple[Ensemble, str]:
+    """An ensemble (its first ``members``, or all) and where it came from (a folder, or ``"in memory"``)."""
     if isinstance(ensemble, Ensemble):
-        return ensemble, "in memory"
+        return ensemble.head(members), "in memory"
     path = Path(ensemble)
     if not path.exists():
         raise EnsembleError(
@@ -272,7 +351,7 @@ def resolve_ensemble(ensemble: Ensemble | str | Path) -> tuple[Ensemble, str]:
         raise EnsembleError(
             f"ensemble: {path} is a file; give the ensemble folder (ensemble.json, ensemble.parquet)"
         )
-    return load_ensemble(path), str(path)
+    return load_ensemble(path).head(members), str(path)
 
 
 def run_ensemble(
@@ -287,6 +366,7 @@ def run_ensemble(
     seed: int = 0,
     out: str | Path | None = None,
     series: bool = False,
+    members: int | None = None,
     **execute_options: Any,
 ) -> EnsembleResult:
     """Run the scenarios on every member and summarise the effects across the members.
@@ -295,9 +375,10 @@ def run_ensemble(
     ``reference`` to the first of them (by default the pre-2015 baseline with equal staff,
     the first column of ``wijkteam run``'s comparison). Further keyword arguments
     (``workers``, ``scheduler``, ``backend``, ``resume``, ``overwrite``, ``progress``,
-    ``command``) go to :func:`experiments.executor.execute`.
+    ``command``) go to :func:`experiments.executor.execute`. ``members`` limits the run to the
+    ensemble's first members (all by default).
     """
-    ens, source = resolve_ensemble(ensemble)
+    ens, source = resolve_ensemble(ensemble, members)
     chosen = load_many(scenarios)
     names = [s.name for s in chosen]
     reference = reference or names[0]
@@ -418,10 +499,18 @@ def write_results(result: EnsembleResult, out: str | Path, command: str = "") ->
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "world_effects.csv", result.effects.to_csv(index=False).encode())
     atomic_write_bytes(out / "ensemble_summary.csv", result.summary.to_csv(index=False).encode())
+    drivers = deciding_assumptions(result.ensemble, result.effects)
+    atomic_write_bytes(out / "deciding_assumptions.csv", drivers.to_csv(index=False).encode())
     figure = plot_effects(result, out / "ensemble_effects.png")
     report = out / "report.md"
-    atomic_write_bytes(report, report_text(result, command, [figure]).encode())
-    return [out / "world_effects.csv", out / "ensemble_summary.csv", figure, report]
+    atomic_write_bytes(report, report_text(result, command, [figure], drivers).encode())
+    return [
+        out / "world_effects.csv",
+        out / "ensemble_summary.csv",
+        out / "deciding_assumptions.csv",
+        figure,
+        report,
+    ]
 
 
 def summary_table(result: EnsembleResult, kpi: str) -> str:
@@ -446,8 +535,11 @@ def summary_table(result: EnsembleResult, kpi: str) -> str:
     return "\n".join(lines)
 
 
-def report_text(result: EnsembleResult, command: str, figures: Sequence[Path]) -> str:
-    """``report.md``: what ran, the headline shares, a table per headline KPI, how to read them."""
+def report_text(
+    result: EnsembleResult, command: str, figures: Sequence[Path], drivers: pd.DataFrame | None = None
+) -> str:
+    """``report.md``: what ran, the headline shares, a table per headline KPI, how to read them,
+    and the assumptions that decide each conclusion (``drivers``, :func:`deciding_assumptions`)."""
     ens, runs = result.ensemble, result.outcome.runs
     failed = int((runs["status"] != "ok").sum()) if not runs.empty else 0
     titles = result.titles
@@ -499,9 +591,29 @@ def report_text(result: EnsembleResult, command: str, figures: Sequence[Path]) -
             continue
         better = OUTPUTS[kpi].better
         lines += [f"### {output_label(kpi)} ({better} is better)", "", summary_table(result, kpi), ""]
+    lines += ["## Which assumptions decide each conclusion", ""]
+    if drivers is not None and not drivers.empty:
+        lines += [
+            "Per conclusion, the parameters whose value across the plausible worlds goes most with the "
+            "size of the effect: Spearman's rank correlation rho (positive: a higher value gives a larger "
+            "effect, whatever the KPI's better direction); * where it survives a Bonferroni correction over "
+            f"the {len(ens.parameters)} parameters (p < 0.05 / k). These are the assumptions to measure "
+            "first; a correlation across worlds is not a cause (parameters are correlated within the "
+            "ensemble): `wijkteam sa emulate --contrast` varies them on purpose.",
+            "",
+            drivers_table(drivers, titles),
+            "",
+        ]
+    else:
+        lines += [
+            f"Not scored: fewer than {MIN_WORLDS_FOR_DRIVERS} worlds, or no conclusion that differs between "
+            "worlds.",
+            "",
+        ]
     lines += [
         "Every KPI (also those without a direction) is in `ensemble_summary.csv`; every world's effect in "
-        "`world_effects.csv`; every run in `runs.parquet`.",
+        "`world_effects.csv`; every run in `runs.parquet`; the deciding assumptions in "
+        "`deciding_assumptions.csv`.",
         "",
         "## Figures",
         "",

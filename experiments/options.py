@@ -102,6 +102,25 @@ def add_replicates(parser: argparse.ArgumentParser, default: int) -> None:
     )
 
 
+def add_members(parser: argparse.ArgumentParser | Any) -> None:
+    """``--members N``: run only the first N members of the ensemble given with ``--ensemble``."""
+    parser.add_argument(
+        "--members",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="with --ensemble: use the ensemble's first N members only, a random subset since "
+        "members are stored in the order drawn (default: all)",
+    )
+
+
+def members_or_error(args: argparse.Namespace) -> int | None:
+    """``args.members``, refused in one line when no ``--ensemble`` is given."""
+    if getattr(args, "members", None) is not None and not getattr(args, "ensemble", None):
+        raise CommandError("--members is for --ensemble runs: it picks the ensemble's first N members")
+    return getattr(args, "members", None)
+
+
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """``--workers`` and ``--scheduler``."""
     group = parser.add_argument_group("where to run")

@@ -276,3 +276,10 @@ def test_tiny_discover_writes_boxes_report_and_robustness(tmp_path, capsys):
         == 0
     )
     assert pd.read_parquet(out / "cases.parquet").equals(cases)
+
+
+def test_every_file_discover_writes_is_one_the_store_may_replace():
+    from experiments.discovery.report import FILES
+    from experiments.store import GENERATED
+
+    assert set(FILES) <= set(GENERATED)  # --overwrite removes them; nothing stale is left

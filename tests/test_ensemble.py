@@ -62,3 +62,15 @@ def test_mismatched_description_is_refused(tmp_path):
     with pytest.raises(EnsembleError, match="describes 4 members but the table has 3"):
         load_ensemble(tmp_path)
     assert (tmp_path / TABLE).exists()
+
+
+def test_head_keeps_the_first_members_and_says_so():
+    ens = from_ranges(5, seed=2)
+    assert ens.head(None) is ens and ens.head(5) is ens
+    small = ens.head(2)
+    assert small.ids == ens.ids[:2] and small.meta["members_used"] == "the first 2 of 5"
+    pd.testing.assert_frame_equal(small.to_df(), ens.to_df().iloc[:2])
+    rule = r"--members = .* is not allowed: expected an integer in \[1, 5\]"
+    for bad in (0, 6, 2.5, True):
+        with pytest.raises(EnsembleError, match=rule):
+            ens.head(bad)

@@ -132,6 +132,11 @@ def test_run_ensemble_end_to_end_on_three_members(tmp_path, capsys):
     assert set(effects["scenario"]) == {"success_conditions"}
     report = (out / "report.md").read_text()
     assert "of plausible worlds" in report and "Not a calibrated ensemble" in report
+    assert "Not scored: fewer than 20 worlds" in report  # too few worlds to rank the assumptions
+    assert (out / "deciding_assumptions.csv").is_file()
+    from experiments.store import GENERATED, STORE_FILES
+
+    assert {f.name for f in out.iterdir()} <= {*GENERATED, *STORE_FILES}  # what --overwrite removes
     assert (out / "ensemble_effects.png").stat().st_size > 10_000
     # resumable: the same command with --resume computes nothing
     assert main([*argv, "--out", str(out), "--resume"]) == 0
@@ -240,3 +245,65 @@ def test_validate_bad_ensemble_path_is_one_line(tmp_path, capsys):
     assert main(["validate", "--ensemble", str(missing), *TINY, "--out", str(tmp_path / "v")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0]
+
+
+# ---- --members: the first N members ----------------------------------------------------------------
+def test_members_runs_the_first_members_only(tmp_path, capsys):
+    folder = save_ensemble(tmp_path / "ens", from_ranges(4, seed=1))
+    out = tmp_path / "res"
+    argv = ["run", "pre_2015_equal_staff", "success_conditions", "--ensemble", str(folder), "--members", "2"]
+    assert main([*argv, *TINY, "--replicates", "1", "--out", str(out)]) == 0
+    assert "on 2 worlds" in capsys.readouterr().out
+    assert set(pd.read_parquet(out / "runs.parquet")["member"]) == {0, 1}
+    val = tmp_path / "val"
+    argv = ["validate", "--ensemble", str(folder), "--members", "3", "--patterns", "P5", "--seeds", "1"]
+    loud = [a for a in TINY if a != "--quiet"]
+    assert main([*argv, *loud, "--out", str(val)]) == 0
+    assert sorted(set(pd.read_csv(val / "world_patterns.csv")["member"])) == [0, 1, 2]
+    printed = capsys.readouterr().out  # a progress line per world
+    assert "world 1/3 (member 0): " in printed and "world 3/3 (member 2): " in printed
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "discover"])
+def test_members_beyond_the_ensemble_or_without_one_is_one_line(tmp_path, capsys, command):
+    folder = save_ensemble(tmp_path / "ens", from_ranges(2, seed=1))
+    out = ["--out", str(tmp_path / "out")]
+    assert main([command, "--ensemble", str(folder), "--members", "5", *TINY, *out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--members = 5 is not allowed: expected an integer in [1, 2]" in err[0]
+    assert main([command, "--members", "1", *TINY, *out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--members is for --ensemble runs" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+# ---- which assumptions decide a conclusion ---------------------------------------------------------
+def test_deciding_assumptions_finds_the_parameter_that_sets_the_effect():
+    from scipy.stats import spearmanr
+
+    from experiments.ensemble import deciding_assumptions, drivers_table
+
+    ens = from_ranges(40, seed=4)
+    table = ens.to_df()
+    driver = "heavy_threshold"
+    noise = np.random.default_rng(1).normal(0.0, 0.02, len(table))
+    effect = 1.0 - 2.0 * table[driver].to_numpy(float) + noise
+    rows = [
+        {"member": m, "scenario": "s", "kpi": "escalations_per_1000_year", "effect": e}
+        for m, e in zip(table["member"], effect, strict=True)
+    ] + [
+        {"member": m, "scenario": "s", "kpi": "unmet_need_per_1000_year", "effect": 1.0}
+        for m in table["member"]
+    ]
+    drivers = deciding_assumptions(ens, pd.DataFrame(rows))
+    assert set(drivers["kpi"]) == {"escalations_per_1000_year"}  # a constant effect has nothing to separate
+    first = drivers.iloc[0]
+    assert first["parameter"] == driver and first["rho"] < -0.9 and first["bonferroni"]
+    assert first["share_better"] == pytest.approx(float(np.mean(effect < 0)))
+    other = drivers.iloc[1]
+    expected = spearmanr(table[other["parameter"]], effect)
+    assert other["rho"] == pytest.approx(expected.statistic) and other["p"] == pytest.approx(expected.pvalue)
+    assert f"`{driver}` " in drivers_table(drivers, {"s": "S"}) and "| S |" in drivers_table(
+        drivers, {"s": "S"}
+    )
+    assert deciding_assumptions(ens.head(19), pd.DataFrame(rows)).empty  # too few worlds to rank 89 inputs

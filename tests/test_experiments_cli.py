@@ -49,6 +49,9 @@ def test_run_writes_store_figures_and_report(tmp_path, capsys):
     assert code == 0
     for name in ("manifest.json", "runs.parquet", "series.parquet", "kpis.png", "series.png", "report.md"):
         assert (out / name).is_file(), name
+    from experiments.store import GENERATED, STORE_FILES
+
+    assert {f.name for f in out.iterdir()} <= {*GENERATED, *STORE_FILES}  # what --overwrite removes
     runs = pd.read_parquet(out / "runs.parquet")
     assert list(runs["scenario"].unique()) == ["pre_2015_equal_staff", "mandate"]
     manifest = json.loads((out / "manifest.json").read_text())

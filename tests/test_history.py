@@ -207,6 +207,47 @@ def test_resume_after_an_interrupted_wave_gives_the_same_result(tmp_path):
         history_match(TOY_TARGETS, toy_settings(waves=2, runs_per_wave=30), tmp_path / "b", Toy())
 
 
+def test_a_larger_final_rounds_limit_continues_a_calibration_that_stopped_short(tmp_path):
+    short = dict(waves=1, members=30, final_runs=10)
+    straight = history_match(TOY_TARGETS, toy_settings(final_rounds=3, **short), tmp_path / "a", Toy())
+    lines = []
+    stopped = history_match(
+        TOY_TARGETS, toy_settings(final_rounds=1, **short), tmp_path / "b", Toy(), progress=lines.append
+    )
+    assert len(stopped.members) < 30 and any("fewer than the 30 asked" in line for line in lines)
+    again = Toy()
+    extended = history_match(TOY_TARGETS, toy_settings(final_rounds=3, **short), tmp_path / "b", again)
+    assert again.points == 20  # rounds 2 and 3 only
+    assert len(extended.members) > len(stopped.members)
+    pd.testing.assert_frame_equal(straight.members, extended.members)
+
+
+def test_a_folder_in_use_by_another_calibration_is_refused_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "cal"
+    holder = (
+        "import sys, time\n"
+        "from calibration.history import hold_folder\n"
+        f"with hold_folder({str(folder)!r}):\n"
+        "    print('ready', flush=True)\n"
+        "    sys.stdin.readline()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        with pytest.raises(HistoryError, match=rf"is in use by process {proc.pid} since 20\d\d-"):
+            history_match(TOY_TARGETS, toy_settings(waves=1), folder, Toy())
+        assert not (folder / "wave_01").exists()
+    finally:
+        proc.communicate("done\n", timeout=60)
+    result = history_match(TOY_TARGETS, toy_settings(waves=1), folder, Toy())  # released on exit
+    assert len(result.members) >= 1
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -9,10 +9,12 @@ from pathlib import Path
 from experiments.options import (
     CommandError,
     add_execution_options,
+    add_members,
     add_output_options,
     add_replicates,
     add_size_options,
     execute_kwargs,
+    members_or_error,
     positive_int,
 )
 
@@ -80,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M",
         help="without --ensemble: worlds drawn from the behaviour ranges (default 20)",
     )
+    add_members(design)
     add_replicates(parser, default=2)
     outcomes = parser.add_argument_group("outcomes of interest")
     outcomes.add_argument(
@@ -169,6 +172,7 @@ def discover_command(args: argparse.Namespace) -> int:
             sample=args.sample,
             levers=levers,
             ensemble=args.ensemble,
+            members=members_or_error(args),
             worlds=args.worlds,
             replicates=args.replicates,
             residents=args.residents,

@@ -13,10 +13,12 @@ from experiments.ensemble import summary_text as ensemble_text
 from experiments.options import (
     CommandError,
     add_execution_options,
+    add_members,
     add_output_options,
     add_replicates,
     add_size_options,
     execute_kwargs,
+    members_or_error,
     setup_kwargs,
 )
 from experiments.plots import plot_income_groups, plot_kpis, plot_payback, plot_payers, plot_series
@@ -71,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --ensemble: the scenario the others are compared with (default: the first, "
         f"{MAIN_SCENARIOS[0]} without scenario names)",
     )
+    add_members(parser)
     add_replicates(parser, default=10)
     add_size_options(parser)
     add_execution_options(parser)
@@ -84,6 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
             s = load(name)
             print(f"{name:24s} {s.title}")
         return 0
+    members_or_error(args)
     if args.ensemble:
         return ensemble_command(args)
     if args.reference:
@@ -141,6 +145,7 @@ def ensemble_command(args: argparse.Namespace) -> int:
         result = run_ensemble(
             args.ensemble,
             args.scenarios or None,
+            members=args.members,
             reference=args.reference,
             replicates=args.replicates or DEFAULT_REPLICATES,
             series=False,

@@ -95,12 +95,17 @@ def design_points(levers: Sequence[str], sample: int, seed: int) -> pd.DataFrame
     return pd.DataFrame(table)
 
 
-def worlds_for(ensemble: str | Path | Ensemble | None, n_worlds: int, seed: int) -> Ensemble:
-    """The ensemble given (a folder or an :class:`Ensemble`), or ``n_worlds`` draws from the ranges."""
+def worlds_for(
+    ensemble: str | Path | Ensemble | None, n_worlds: int, seed: int, members: int | None = None
+) -> Ensemble:
+    """The ensemble given (a folder or an :class:`Ensemble`; its first ``members``, or all), or
+    ``n_worlds`` draws from the ranges."""
+    if members is not None and ensemble is None:
+        raise DiscoveryError("--members is for --ensemble runs: it picks the ensemble's first N members")
     if isinstance(ensemble, Ensemble):
-        return ensemble
+        return ensemble.head(members)
     if ensemble is not None:
-        return load_ensemble(ensemble)
+        return load_ensemble(ensemble).head(members)
     if n_worlds < 2:
         raise DiscoveryError(f"--worlds: {n_worlds} is not allowed: expected at least 2 worlds")
     return from_ranges(n_worlds, seed)
@@ -191,6 +196,7 @@ def discover(
     levers: Sequence[str] | None = None,
     ensemble: str | Path | Ensemble | None = None,
     worlds: int = 20,
+    members: int | None = None,
     replicates: int = 2,
     residents: int | None = None,
     weeks: int | None = None,
@@ -217,7 +223,7 @@ def discover(
     for name in policies:
         load(name)
     points = design_points(chosen, sample, seed)
-    world_set = worlds_for(ensemble, worlds, seed)
+    world_set = worlds_for(ensemble, worlds, seed, members)
     setup = setup_overrides(residents, weeks, burn_in)
     params, tags = first_batch(points, world_set, policies)
     tasks = make_tasks(params, replicates=replicates, base_seed=seed, setup=setup, tags=tags)
@@ -229,7 +235,8 @@ def discover(
             "levers": chosen,
             "design_points": sample,
             "worlds": len(world_set),
-            "ensemble": _ensemble_words(ensemble, len(world_set)),
+            "ensemble": _ensemble_words(ensemble, len(world_set))
+            + (f" (its first {members} members)" if members else ""),
             "outcomes": spec.to_dict(),
             "policies": [REFERENCE, *policies],
         },
