@@ -50,6 +50,24 @@ HOLDER_NAME = ".results.holder.json"  # who holds the folder: pid, host, start t
 FORMAT = "wijkteam-results/1"
 #: Files the store writes; removed (with :data:`GENERATED`) only by ``overwrite``.
 STORE_FILES = (DB_NAME, DB_NAME + ".wal", "manifest.json", "runs.parquet", "series.parquet", HOLDER_NAME)
+#: What ``wijkteam discover`` writes next to its store (experiments/discovery/report.py).
+DISCOVERY_FILES = (
+    "cases.parquet",
+    "boxes.csv",
+    "trajectory_escapes.csv",
+    "trajectory_fails.csv",
+    "cart_escapes.csv",
+    "cart_fails.csv",
+    "feature_scores.csv",
+    "bootstrap.csv",
+    "robustness.csv",
+    "peeling_escapes.png",
+    "peeling_fails.png",
+    "box_escapes.png",
+    "box_fails.png",
+    "tradeoff.png",
+    "report.md",
+)
 #: Figures, tables and reports the commands write next to the store.
 GENERATED = (
     "report.md",
@@ -82,21 +100,7 @@ GENERATED = (
     "emulator_fit.csv",
     "emulator_indices.csv",
     "emulator_indices.png",
-    # wijkteam discover (experiments/discovery/report.py FILES)
-    "cases.parquet",
-    "boxes.csv",
-    "trajectory_escapes.csv",
-    "trajectory_fails.csv",
-    "cart_escapes.csv",
-    "cart_fails.csv",
-    "feature_scores.csv",
-    "bootstrap.csv",
-    "robustness.csv",
-    "peeling_escapes.png",
-    "peeling_fails.png",
-    "box_escapes.png",
-    "box_fails.png",
-    "tradeoff.png",
+    *DISCOVERY_FILES,  # report.md is among them
 )
 #: Marks of a folder written by the earlier store of Parquet part files.
 LEGACY = ("parts", "manifest.json", "runs.parquet")

@@ -27,26 +27,10 @@ from matplotlib.figure import Figure
 from experiments.discovery.boxes import Box
 from experiments.discovery.robust import OBJECTIVES, sentences
 from experiments.labels import lever_label, output_label
-from experiments.store import atomic_write_bytes, atomic_write_parquet
+from experiments.store import DISCOVERY_FILES, atomic_write_bytes, atomic_write_parquet
 from model.params import REGISTRY
 
-FILES = (
-    "cases.parquet",
-    "boxes.csv",
-    "trajectory_escapes.csv",
-    "trajectory_fails.csv",
-    "cart_escapes.csv",
-    "cart_fails.csv",
-    "feature_scores.csv",
-    "bootstrap.csv",
-    "robustness.csv",
-    "peeling_escapes.png",
-    "peeling_fails.png",
-    "box_escapes.png",
-    "box_fails.png",
-    "tradeoff.png",
-    "report.md",
-)
+FILES = DISCOVERY_FILES
 UNMET, COST = "unmet_need_per_1000_year", "cost_total_per_resident_year"
 
 
